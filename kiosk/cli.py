@@ -20,6 +20,8 @@ COMMAND_MODULES: tuple[str, ...] = (
     "kiosk.commands.demo",
     "kiosk.commands.catalogue",
     "kiosk.commands.drill",
+    "kiosk.commands.printer",
+    "kiosk.commands.devices",
 )
 
 log = logging.getLogger("kiosk.cli")

@@ -1,0 +1,1 @@
+"""Payment orchestration. Providers sit behind one interface (`PaymentProvider`)."""

@@ -1,0 +1,1 @@
+"""Receipt printer (ESC/POS): Chinese text encoding, status, spool and simulator."""

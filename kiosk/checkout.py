@@ -1,0 +1,317 @@
+"""The checkout shell: scans in, events journalled, effects out.
+
+This is the imperative shell around the pure reducer (kiosk.domain.transaction): it
+parses scans, looks items up, prices the basket, and for every event it
+1. asks the reducer whether the event is allowed and what follows (pure),
+2. appends the event to the journal and commits it (with the sale and its outbox
+   message when the event completes the payment),
+3. only then adopts the new state and runs the effects.
+A crash between any two steps leaves a journal that replays to a consistent state.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Literal
+
+from kiosk.config import KioskConfig
+from kiosk.domain.barcodes import InvalidBarcode, ScanKind, ScanResult, parse_scan
+from kiosk.domain.catalogue import Item, Unit
+from kiosk.domain.pricing import (
+    BasketLine,
+    Member,
+    PricedBasket,
+    PricingContext,
+    PromotionSet,
+    price_basket,
+)
+from kiosk.domain.sale import Sale, sale_from_transaction
+from kiosk.domain.transaction import (
+    AttendantApproved,
+    AttendantReason,
+    Cancelled,
+    ChargePayment,
+    CheckoutStarted,
+    Effect,
+    Event,
+    ItemAdded,
+    LineVoided,
+    MemberIdentified,
+    PaymentFailed,
+    PaymentStarted,
+    PaymentSucceeded,
+    PrintReceipt,
+    ReceiptIssued,
+    RecordSale,
+    RequestAttendant,
+    SessionClosed,
+    SessionStarted,
+    Status,
+    Transaction,
+    reduce,
+)
+from kiosk.errors import KioskError, UnknownItem
+from kiosk.logging_setup import mask
+from kiosk.payment.provider import PaymentOutcome, PaymentProvider
+from kiosk.store.catalogue import CatalogueStore
+from kiosk.store.journal import Journal, Restored
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class ScanOutcome:
+    """What one scan did, for the screen: a line added, a member recognised, or why not."""
+
+    status: Literal["added", "member", "payment_code", "rejected"]
+    message: str
+    line_id: str | None = None
+    scan: ScanResult | None = None
+
+
+class ItemBlocked(KioskError):
+    """An item may not be sold (expired, recalled)."""
+
+
+class Checkout:
+    """One kiosk lane's checkout. Single-threaded: the app's worker thread owns it."""
+
+    def __init__(
+        self,
+        config: KioskConfig,
+        journal: Journal,
+        catalogue: CatalogueStore,
+        promotions: PromotionSet,
+        *,
+        clock: Callable[[], datetime],
+        new_id: Callable[[], str],
+        on_effect: Callable[[Effect, Transaction], None] | None = None,
+        on_commit: Callable[[int, Event, Transaction], None] | None = None,
+    ) -> None:
+        self.config = config
+        self.journal = journal
+        self.catalogue = catalogue
+        self.promotions = promotions
+        self._clock = clock
+        self._new_id = new_id
+        self._on_effect = on_effect
+        self._on_commit = on_commit
+        self._state = Transaction()
+        self._priced: PricedBasket | None = None
+
+    # ------------------------------------------------------------ state
+
+    @property
+    def state(self) -> Transaction:
+        return self._state
+
+    def now(self) -> datetime:
+        """The checkout's clock (tests and drills pass their own)."""
+        return self._clock()
+
+    def close(self) -> None:
+        self.journal.close()
+        self.catalogue.close()
+
+    def restore(self) -> Restored:
+        """Rebuild the open transaction from the journal (call once, at start-up)."""
+        restored = self.journal.restore()
+        self._state = restored.state
+        self._priced = None
+        if restored.quarantined or restored.salvaged_from:
+            log.error(
+                "journal recovered with damage set aside",
+                extra={
+                    "quarantined_events": restored.quarantined,
+                    "salvaged_from": str(restored.salvaged_from or ""),
+                },
+            )
+        return restored
+
+    def dispatch(self, event: Event) -> tuple[Effect, ...]:
+        """Validate, journal, adopt, then run effects. Raises TransitionError if not allowed."""
+        new_state, effects = reduce(self._state, event)
+        sale: Sale | None = None
+        if any(isinstance(e, RecordSale) for e in effects):
+            sale = sale_from_transaction(
+                new_state,
+                store_id=self.config.store.store_id,
+                kiosk_id=self.config.kiosk_id,
+                completed_at=event.at,
+            )
+        seq = self.journal.append(event, new_state, sale)
+        self._state = new_state
+        self._priced = None
+        if self._on_commit is not None:
+            self._on_commit(seq, event, new_state)
+        for effect in effects:
+            if self._on_effect is not None and not isinstance(effect, RecordSale):
+                self._on_effect(effect, new_state)
+        return effects
+
+    # ------------------------------------------------------------ shopping
+
+    def scan(self, data: str) -> ScanOutcome:
+        """Handle one scan from any scanner or camera. Never raises for bad input."""
+        try:
+            result = parse_scan(data, self.config.barcodes, today=self._clock().date())
+        except InvalidBarcode as exc:
+            log.info("scan rejected", extra={"reason": exc.reason})
+            return ScanOutcome("rejected", f"invalid barcode: {exc.reason}")
+        if result.kind is ScanKind.PAYMENT_CODE:
+            # Never a basket line; the payment screen takes it (kiosk.payment).
+            return ScanOutcome("payment_code", "payment code: choose a payment method", scan=result)
+        if result.kind is ScanKind.MEMBER:
+            assert result.member_id is not None
+            self._ensure_session()
+            self.dispatch(MemberIdentified(self._clock(), result.member_id))
+            return ScanOutcome("member", f"member {mask(result.member_id)}", scan=result)
+        try:
+            item = self._item_for(result)
+            self._check_sellable(item, result)
+        except (UnknownItem, ItemBlocked) as exc:
+            log.info("scan refused", extra={"kind": result.kind.value, "reason": str(exc)})
+            return ScanOutcome("rejected", str(exc), scan=result)
+        line_id = self.add_item(
+            item,
+            weight_g=result.weight_g if item.unit is Unit.KG else None,
+            label_price_minor=result.price_minor,
+            quantity=result.count or 1,
+        )
+        return ScanOutcome("added", item.name(self.config.store.locale), line_id, result)
+
+    def _item_for(self, result: ScanResult) -> Item:
+        item: Item | None = None
+        if result.gtin is not None:
+            item = self.catalogue.lookup_gtin(result.gtin)
+        if item is None and result.item_code is not None:
+            item = self.catalogue.lookup_plu(result.item_code)
+        if item is None:
+            raise UnknownItem(result.gtin or result.item_code or result.raw)
+        return item
+
+    def _check_sellable(self, item: Item, result: ScanResult) -> None:
+        today = self._clock().date()
+        if result.expiry is not None and result.expiry < today:
+            raise ItemBlocked(f"{item.item_id} expired on {result.expiry.isoformat()}")
+        if item.unit is Unit.KG and result.weight_g is None and result.price_minor is None:
+            raise ItemBlocked(f"{item.item_id} is sold by weight: weigh it on the scale first")
+
+    def _ensure_session(self) -> None:
+        if self._state.status is Status.IDLE:
+            self.dispatch(SessionStarted(self._clock(), self._new_id()))
+
+    def add_item(
+        self,
+        item: Item,
+        *,
+        quantity: int = 1,
+        weight_g: int | None = None,
+        label_price_minor: int | None = None,
+    ) -> str:
+        self._ensure_session()
+        line_id = self._new_id()
+        self.dispatch(
+            ItemAdded(self._clock(), line_id, item, quantity, weight_g, label_price_minor)
+        )
+        return line_id
+
+    def void_line(self, line_id: str, attendant_id: str) -> None:
+        self.dispatch(LineVoided(self._clock(), line_id, attendant_id))
+
+    def approve(self, attendant_id: str, reason: AttendantReason) -> None:
+        self.dispatch(AttendantApproved(self._clock(), attendant_id, reason))
+
+    def cancel(self, reason: str) -> None:
+        self.dispatch(Cancelled(self._clock(), reason))
+        self.dispatch(SessionClosed(self._clock()))
+
+    # ------------------------------------------------------------ pricing
+
+    def pricing_context(self, now: datetime) -> PricingContext:
+        store = self.config.store
+        member_id = self._state.member_id
+        return PricingContext(
+            now=now,
+            currency=store.currency,
+            rounding=store.rounding,
+            tax_inclusive=store.tax_inclusive,
+            tax_rates=store.tax_rates,
+            member=Member(member_id) if member_id else None,
+        )
+
+    def basket_lines(self) -> list[BasketLine]:
+        return [
+            BasketLine(
+                line_id=line.line_id,
+                item=line.item,
+                quantity=line.quantity,
+                weight_g=line.weight_g,
+                label_price_minor=line.label_price_minor,
+            )
+            for line in self._state.active_lines
+        ]
+
+    def priced(self) -> PricedBasket:
+        """The basket as priced now (cached until the next event)."""
+        if self._state.priced is not None:
+            return self._state.priced
+        if self._priced is None:
+            ctx = self.pricing_context(self._clock())
+            self._priced = price_basket(self.basket_lines(), self.promotions, ctx)
+        return self._priced
+
+    # ------------------------------------------------------------ paying
+
+    def start_checkout(self) -> PricedBasket:
+        now = self._clock()
+        priced = price_basket(self.basket_lines(), self.promotions, self.pricing_context(now))
+        self.dispatch(CheckoutStarted(now, priced))
+        return priced
+
+    def pay(self, provider: PaymentProvider, amount_minor: int | None = None) -> PaymentOutcome:
+        """Take one payment: the intent is journalled before the provider hears of it."""
+        outstanding = self._state.amount_due_minor - self._state.paid_minor
+        amount = outstanding if amount_minor is None else amount_minor
+        intent_id = self._new_id()
+        self.dispatch(PaymentStarted(self._clock(), intent_id, provider.method, amount))
+        outcome = provider.charge(intent_id, amount, self.config.store.currency)
+        if outcome.status == "unknown":
+            outcome = provider.query(intent_id)
+        self._settle(intent_id, amount, outcome)
+        return outcome
+
+    def resolve_pending_payment(self, provider: PaymentProvider) -> PaymentOutcome | None:
+        """After a restart: settle an intent that was sent but whose outcome was not journalled."""
+        pending = self._state.pending_payment
+        if pending is None:
+            return None
+        outcome = provider.query(pending.intent_id)
+        if outcome.status == "unknown":
+            return outcome  # still unknown: the caller hands over to an attendant
+        self._settle(pending.intent_id, pending.amount_minor, outcome)
+        return outcome
+
+    def _settle(self, intent_id: str, amount: int, outcome: PaymentOutcome) -> None:
+        now = self._clock()
+        if outcome.status == "approved":
+            self.dispatch(PaymentSucceeded(now, intent_id, amount, outcome.reference))
+        elif outcome.status in ("declined", "not_found"):
+            self.dispatch(PaymentFailed(now, intent_id, outcome.reason or outcome.status))
+
+    def finish(self, printed: bool) -> None:
+        self.dispatch(ReceiptIssued(self._clock(), printed))
+        self.dispatch(SessionClosed(self._clock()))
+
+
+__all__ = [
+    "ChargePayment",
+    "Checkout",
+    "ItemBlocked",
+    "PrintReceipt",
+    "RequestAttendant",
+    "ScanOutcome",
+]

@@ -1,0 +1,223 @@
+"""The one config loader: a TOML file parsed once, at start-up, into typed, bounded values.
+
+Like Klipper's config sections: every key is known, typed and range-checked; an unknown
+key or a bad value stops start-up with a message naming the file, section and key.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, replace
+from fractions import Fraction
+from importlib import resources
+from pathlib import Path
+from typing import Any, TypeVar
+
+from kiosk.domain.barcodes import BarcodeConfig
+from kiosk.domain.money import CURRENCIES, Rounding
+from kiosk.errors import ConfigError
+
+T = TypeVar("T")
+
+LOCALES = ("zh_CN", "en")
+
+
+@dataclass(frozen=True, slots=True)
+class StoreConfig:
+    store_id: str
+    names: dict[str, str]
+    address: str
+    tax_id: str
+    currency: str
+    locale: str
+    rounding: Rounding
+    tax_inclusive: bool
+    tax_rates: dict[str, Fraction]
+
+
+@dataclass(frozen=True, slots=True)
+class ReceiptConfig:
+    paper_mm: int = 80
+    codec: str = "gb18030"
+    footer: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class PathsConfig:
+    data_dir: Path
+    catalogue: Path
+    journal: Path
+    promotions: Path | None
+
+
+@dataclass(frozen=True, slots=True)
+class KioskConfig:
+    source: str
+    kiosk_id: str
+    store: StoreConfig
+    barcodes: BarcodeConfig
+    receipt: ReceiptConfig
+    paths: PathsConfig
+
+
+class _Section:
+    """Typed getters over one TOML table; remembers which keys were read."""
+
+    def __init__(self, source: str, name: str, table: object) -> None:
+        if not isinstance(table, Mapping):
+            raise ConfigError(f"{source}: [{name}] must be a table")
+        self.source = source
+        self.name = name
+        self.table: Mapping[str, Any] = table
+        self.used: set[str] = set()
+
+    def where(self, key: str) -> str:
+        return f"{self.source}: [{self.name}] {key}"
+
+    def _get(self, key: str, kind: type[T] | tuple[type, ...], default: object) -> Any:
+        self.used.add(key)
+        if key not in self.table:
+            if default is _REQUIRED:
+                raise ConfigError(f"{self.where(key)}: missing (required)")
+            return default
+        value = self.table[key]
+        if isinstance(value, bool) and kind is not bool:
+            raise ConfigError(f"{self.where(key)}: expected {_kind_name(kind)}, got {value!r}")
+        if not isinstance(value, kind):
+            raise ConfigError(f"{self.where(key)}: expected {_kind_name(kind)}, got {value!r}")
+        return value
+
+    def str(self, key: str, default: object = None, choices: tuple[str, ...] = ()) -> Any:
+        value = self._get(key, str, default)
+        if choices and value is not None and value not in choices:
+            raise ConfigError(f"{self.where(key)}: {value!r} is not one of {', '.join(choices)}")
+        if isinstance(value, str) and not value.strip():
+            raise ConfigError(f"{self.where(key)}: must not be empty")
+        return value
+
+    def int(self, key: str, default: object, minval: int, maxval: int) -> int:
+        value: int = self._get(key, int, default)
+        if not minval <= value <= maxval:
+            raise ConfigError(f"{self.where(key)}: {value} out of range {minval}..{maxval}")
+        return value
+
+    def bool(self, key: str, default: object) -> bool:
+        value: bool = self._get(key, bool, default)
+        return value
+
+    def table_of(self, key: str, convert: Callable[[str, object], T]) -> dict[str, T]:
+        raw = self._get(key, Mapping, {})
+        return {k: convert(f"{self.where(key)}.{k}", v) for k, v in raw.items()}
+
+    def finish(self) -> None:
+        unknown = sorted(set(self.table) - self.used)
+        if unknown:
+            raise ConfigError(
+                f"{self.source}: [{self.name}] unknown key(s): {', '.join(unknown)}"
+            )
+
+
+_REQUIRED = object()
+
+
+def _kind_name(kind: object) -> str:
+    names = {str: "a string", int: "an integer", bool: "true or false", Mapping: "a table"}
+    return names.get(kind, str(kind))  # type: ignore[call-overload]
+
+
+def _text(where: str, value: object) -> str:
+    if not isinstance(value, str) or not value:
+        raise ConfigError(f"{where}: expected a non-empty string, got {value!r}")
+    return value
+
+
+def _percent(where: str, value: object) -> Fraction:
+    # Written as strings ("13", "6.5") so no float ever enters a tax computation.
+    if not isinstance(value, str):
+        raise ConfigError(f"{where}: write the rate as a string of percent, e.g. \"13\"")
+    try:
+        rate = Fraction(value) / 100
+    except ValueError:
+        raise ConfigError(f"{where}: {value!r} is not a number") from None
+    if not 0 <= rate < 1:
+        raise ConfigError(f"{where}: {value}% out of range 0..100")
+    return rate
+
+
+_SECTIONS = ("kiosk", "store", "tax", "barcodes", "receipt", "paths")
+
+
+def load_config(path: Path, *, data_dir: Path | None = None) -> KioskConfig:
+    """Load and validate a kiosk config file. Relative paths are relative to the data dir."""
+    source = str(path)
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise ConfigError(f"{source}: cannot read: {exc.strerror}") from None
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{source}: not valid TOML: {exc}") from None
+    return parse_config(raw, source, data_dir=data_dir)
+
+
+def parse_config(raw: Mapping[str, Any], source: str, *, data_dir: Path | None = None) -> KioskConfig:
+    unknown = sorted(set(raw) - set(_SECTIONS))
+    if unknown:
+        raise ConfigError(f"{source}: unknown section(s): {', '.join(unknown)}")
+
+    kiosk = _Section(source, "kiosk", raw.get("kiosk", {}))
+    kiosk_id = kiosk.str("id", _REQUIRED)
+    kiosk.finish()
+
+    store = _Section(source, "store", raw.get("store", {}))
+    currency = store.str("currency", _REQUIRED, choices=tuple(sorted(CURRENCIES)))
+    store_cfg = StoreConfig(
+        store_id=store.str("id", _REQUIRED),
+        names=store.table_of("name", _text),
+        address=store.str("address", ""),
+        tax_id=store.str("tax_id", ""),
+        currency=currency,
+        locale=store.str("locale", "zh_CN", choices=LOCALES),
+        rounding=Rounding(store.str("rounding", "half_up", choices=("half_up", "half_even"))),
+        tax_inclusive=store.bool("tax_inclusive", default=True),
+        tax_rates={},
+    )
+    store.finish()
+
+    tax = _Section(source, "tax", raw.get("tax", {}))
+    rates = {k: _percent(tax.where(k), v) for k, v in tax.table.items()}
+    tax.used.update(rates)
+    if not rates:
+        raise ConfigError(f"{source}: [tax] needs at least one rate, e.g. standard = \"13\"")
+    store_cfg = replace(store_cfg, tax_rates=rates)
+
+    barcodes = BarcodeConfig.from_mapping(raw.get("barcodes", {}), f"{source}: [barcodes]")
+
+    receipt = _Section(source, "receipt", raw.get("receipt", {}))
+    paper = receipt.int("paper_mm", 80, 58, 80)
+    if paper not in (58, 80):
+        raise ConfigError(f"{receipt.where('paper_mm')}: must be 58 or 80")
+    receipt_cfg = ReceiptConfig(
+        paper_mm=paper,
+        codec=receipt.str("codec", "gb18030", choices=("gb18030", "gbk")),
+        footer=receipt.table_of("footer", _text),
+    )
+    receipt.finish()
+
+    paths = _Section(source, "paths", raw.get("paths", {}))
+    base = data_dir or Path(paths.str("data_dir", "/var/lib/kiosk"))
+    promotions = paths.str("promotions", None)
+    paths_cfg = PathsConfig(
+        data_dir=base,
+        catalogue=base / paths.str("catalogue", "catalogue.db"),
+        journal=base / paths.str("journal", "journal.db"),
+        promotions=None if promotions is None else base / promotions,
+    )
+    paths.finish()
+
+    return KioskConfig(source, kiosk_id, store_cfg, barcodes, receipt_cfg, paths_cfg)
+
+
+def demo_config_path() -> Path:
+    """The shipped demo store's config (a small Chinese supermarket)."""
+    return Path(str(resources.files("kiosk") / "data" / "demo_config.toml"))

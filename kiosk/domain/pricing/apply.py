@@ -1,0 +1,263 @@
+"""Apply one chosen combination of rules to a basket (one candidate of the resolution).
+
+Order (docs/promotions.md, "How a basket is priced"): exclusive rules first, each alone on
+the lines' base amounts, claiming the lines it discounts; then, on unclaimed lines, the
+price stage (the lowest special/member price per line), group rules (multi-buy, mix &
+match; a piece joins at most one group), item rules (percentage/amount off each line),
+and basket rules (满减 and basket-wide discounts, allocated back onto lines). Within a
+stage, rules run by rank: priority descending, then id.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from fractions import Fraction
+
+from kiosk.domain.catalogue import Item, Unit
+from kiosk.domain.money import Rounding
+from kiosk.domain.pricing.allocation import allocate
+from kiosk.domain.pricing.rules import Kind, Rule, Stage
+
+
+@dataclass(frozen=True, slots=True)
+class PreparedLine:
+    """A validated basket line with its base amount (before any discount)."""
+
+    index: int
+    line_id: str
+    item: Item
+    quantity: int
+    weight_g: int | None
+    label_priced: bool
+    unit_price: int  # per piece, or per kg for weighed items
+    base: int
+
+    @property
+    def weighed(self) -> bool:
+        return self.item.unit is Unit.KG and not self.label_priced
+
+    @property
+    def countable(self) -> bool:
+        """Whether the line's pieces take part in multi-buys and mix & match."""
+        return self.item.unit is Unit.EACH and not self.label_priced
+
+    def amount_at(self, price: int, rounding: Rounding) -> int:
+        """The line's amount at `price` per piece or per kg (weight rounded once)."""
+        if self.weighed:
+            assert self.weight_g is not None
+            return rounding.apply(Fraction(self.weight_g * price, 1000))
+        return price * self.quantity
+
+
+class Work:
+    """Mutable state of one evaluation: nets, discounts and what each line is used for."""
+
+    __slots__ = ("basket_totals", "claimed", "disc", "net", "shares", "unit", "used")
+
+    def __init__(self, bases: Sequence[int]) -> None:
+        self.net = list(bases)
+        self.disc: dict[int, list[tuple[int, int]]] = {}  # line -> [(rank, amount)]
+        self.shares: dict[int, list[tuple[int, int]]] = {}  # basket-rule shares per line
+        self.basket_totals: list[tuple[int, int]] = []
+        self.used: dict[int, int] = {}  # pieces of a line already in a group
+        self.unit: dict[int, int] = {}  # piece value after the price stage
+        self.claimed: set[int] = set()
+
+    def total(self) -> int:
+        return sum(self.net)
+
+
+class Evaluator:
+    """Runs selections of rules over one prepared basket."""
+
+    def __init__(
+        self,
+        lines: Sequence[PreparedLine],
+        rules: Sequence[Rule],
+        eligible: dict[int, tuple[int, ...]],
+        rounding: Rounding,
+    ) -> None:
+        self.lines = lines
+        self.rules = rules
+        self.eligible = eligible
+        self.rounding = rounding
+        self.bases = [line.base for line in lines]
+        self.ids = [line.line_id for line in lines]
+
+    def run(self, selection: Sequence[int]) -> Work:
+        """Apply the ranks in `selection`, which lists exclusive rules first, by rank,
+        then the others by (stage, rank)."""
+        w = Work(self.bases)
+        rules = self.rules
+        price_ranks: list[int] = []
+        prices_done = False
+        stage_net: list[int] | None = None
+        for rank in selection:
+            rule = rules[rank]
+            if rule.exclusive:
+                lines = [i for i in self.eligible[rank] if i not in w.claimed]
+                w.claimed.update(self._apply(w, rank, lines, w.net, fresh=True))
+                continue
+            stage = rule.stage
+            if stage is Stage.PRICE:
+                price_ranks.append(rank)
+                continue
+            if not prices_done:
+                self._price_stage(w, price_ranks)
+                prices_done = True
+            if stage is Stage.BASKET and stage_net is None:
+                stage_net = list(w.net)  # 满减 spend: after item discounts, before basket ones
+            free = self._free(w, rank)
+            self._apply(w, rank, free, w.net if stage_net is None else stage_net, fresh=False)
+        if not prices_done:
+            self._price_stage(w, price_ranks)
+        return w
+
+    def _free(self, w: Work, rank: int) -> Sequence[int]:
+        if not w.claimed:
+            return self.eligible[rank]
+        return [i for i in self.eligible[rank] if i not in w.claimed]
+
+    def _price_stage(self, w: Work, ranks: Sequence[int]) -> None:
+        best: dict[int, tuple[int, int]] = {}
+        for rank in ranks:  # in rank order: on a tie the higher-ranked rule keeps the line
+            rule = self.rules[rank]
+            for i in self._free(w, rank):
+                off = self._price_off(rule, self.lines[i])
+                if off > 0 and (i not in best or off > best[i][0]):
+                    best[i] = (off, rank)
+        for i, (off, rank) in best.items():
+            w.net[i] -= off
+            w.disc.setdefault(i, []).append((rank, off))
+
+    def _price_off(self, rule: Rule, line: PreparedLine) -> int:
+        price = line.item.member_price_minor if rule.member_price else rule.price_minor
+        assert price is not None
+        return line.base - line.amount_at(price, self.rounding)
+
+    def _apply(
+        self, w: Work, rank: int, lines: Sequence[int], spend_net: Sequence[int], *, fresh: bool
+    ) -> set[int]:
+        """Apply one rule to `lines`; return the lines it took part in (for exclusivity)."""
+        rule = self.rules[rank]
+        if not lines:
+            return set()
+        stage = rule.stage
+        if stage is Stage.PRICE:
+            offs = {i: self._price_off(rule, self.lines[i]) for i in lines}
+            return self._record(w, rank, {i: off for i, off in offs.items() if off > 0})
+        if stage is Stage.GROUP:
+            return self._group(w, rank, lines, fresh=fresh)
+        if stage is Stage.ITEM:
+            return self._record(w, rank, {i: self._item_off(rule, i, w) for i in lines})
+        return self._basket(w, rank, lines, spend_net)
+
+    def _item_off(self, rule: Rule, i: int, w: Work) -> int:
+        if rule.kind is Kind.PERCENT_OFF:
+            assert rule.percent is not None
+            return self.rounding.apply(w.net[i] * rule.percent / 100)
+        assert rule.amount_minor is not None
+        line = self.lines[i]
+        return rule.amount_minor * (line.quantity if line.countable else 1)
+
+    def _record(self, w: Work, rank: int, offs: dict[int, int]) -> set[int]:
+        """Clamp to each line's net and the rule's caps, then book the line discounts."""
+        rule = self.rules[rank]
+        cap = rule.line_cap_minor
+        kept = {}
+        for i, wanted in offs.items():
+            off = min(wanted, w.net[i]) if cap is None else min(wanted, w.net[i], cap)
+            if off > 0:
+                kept[i] = off
+        basket_cap = rule.basket_cap_minor
+        if basket_cap is not None and sum(kept.values()) > basket_cap:
+            keys = list(kept)
+            shares = allocate(basket_cap, [kept[i] for i in keys], [self.ids[i] for i in keys])
+            kept = dict(zip(keys, shares, strict=True))
+        touched = set()
+        for i, off in kept.items():
+            if off > 0:
+                w.net[i] -= off
+                w.disc.setdefault(i, []).append((rank, off))
+                touched.add(i)
+        return touched
+
+    def _group(self, w: Work, rank: int, lines: Sequence[int], *, fresh: bool) -> set[int]:
+        rule = self.rules[rank]
+        pools: dict[str, list[tuple[int, str, str, int]]] = {}
+        for i in lines:
+            line = self.lines[i]
+            left = line.quantity - w.used.get(i, 0)
+            if left <= 0:
+                continue
+            # An exclusive rule sees the shelf price; otherwise a piece is worth its price
+            # after the price stage, fixed before any group takes it.
+            unit = line.unit_price if fresh else w.unit.setdefault(i, w.net[i] // line.quantity)
+            key = line.item.item_id if rule.kind is Kind.MULTI_BUY else ""
+            piece = (-unit, line.item.item_id, line.line_id, i)
+            pools.setdefault(key, []).extend([piece] * left)
+        groups: list[tuple[int, str, int, list[tuple[int, str, str, int]]]] = []
+        size = rule.quantity
+        for key, pool in pools.items():
+            pool.sort()  # dearest first; ties by item and line id, never by basket order
+            for g in range(len(pool) // size):
+                members = pool[g * size : (g + 1) * size]
+                worth = -sum(p[0] for p in members)
+                saving = (
+                    -sum(p[0] for p in members[size - rule.free :])
+                    if rule.free
+                    else worth - (rule.price_minor or 0)
+                )
+                if saving <= 0:
+                    break  # pools are sorted: later groups save no more
+                groups.append((saving, key, g, members))
+        if rule.max_applications is not None and len(groups) > rule.max_applications:
+            groups.sort(key=lambda grp: (-grp[0], grp[1], grp[2]))
+            groups = groups[: rule.max_applications]
+        offs: dict[int, int] = {}
+        for saving, _key, _g, members in groups:
+            if rule.free:
+                for value, _item, _line, i in members[size - rule.free :]:
+                    offs[i] = offs.get(i, 0) - value
+            else:
+                weights = [-p[0] for p in members]
+                for (_v, _item, _line, i), part in zip(
+                    members, allocate(saving, weights, [p[2] for p in members]), strict=True
+                ):
+                    offs[i] = offs.get(i, 0) + part
+            for _v, _item, _line, i in members:
+                w.used[i] = w.used.get(i, 0) + 1
+        touched = {p[3] for grp in groups for p in grp[3]}
+        self._record(w, rank, offs)
+        return touched
+
+    def _basket(
+        self, w: Work, rank: int, lines: Sequence[int], spend_net: Sequence[int]
+    ) -> set[int]:
+        rule = self.rules[rank]
+        remaining = sum(w.net[i] for i in lines)
+        if rule.kind is Kind.THRESHOLD:
+            amount = rule.threshold_reward(sum(spend_net[i] for i in lines))
+        elif rule.kind is Kind.PERCENT_OFF:
+            assert rule.percent is not None
+            amount = self.rounding.apply(remaining * rule.percent / 100)
+        else:
+            assert rule.amount_minor is not None
+            amount = rule.amount_minor
+        amount = min(amount, remaining)
+        if rule.basket_cap_minor is not None:
+            amount = min(amount, rule.basket_cap_minor)
+        if amount <= 0:
+            return set()
+        shares = allocate(amount, [w.net[i] for i in lines], [self.ids[i] for i in lines])
+        cap = rule.line_cap_minor
+        booked = 0
+        for i, allocated in zip(lines, shares, strict=True):
+            share = allocated if cap is None else min(allocated, cap)
+            if share > 0:
+                w.net[i] -= share
+                w.shares.setdefault(i, []).append((rank, share))
+                booked += share
+        w.basket_totals.append((rank, booked))
+        return set(lines)

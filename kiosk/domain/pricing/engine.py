@@ -1,0 +1,251 @@
+"""`price_basket`: the pure function basket -> priced basket (SPEC section 3)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from fractions import Fraction
+
+from kiosk.domain.catalogue import Unit
+from kiosk.domain.money import MoneyError, currency
+from kiosk.domain.pricing.apply import Evaluator, PreparedLine, Work
+from kiosk.domain.pricing.coupons import CouponCheck, check_coupons, member_qualifies
+from kiosk.domain.pricing.model import (
+    BasketLine,
+    CouponRejection,
+    CouponRejectReason,
+    Discount,
+    PricedBasket,
+    PricedLine,
+    PricingContext,
+    PricingError,
+)
+from kiosk.domain.pricing.points import points_earned
+from kiosk.domain.pricing.resolution import apply_order, decisions, resolve
+from kiosk.domain.pricing.rules import Kind, PromotionSet, Rule, Stage
+from kiosk.domain.pricing.tax import tax_breakdown
+
+
+def price_basket(
+    lines: Sequence[BasketLine], promotions: PromotionSet, ctx: PricingContext
+) -> PricedBasket:
+    """Price `lines` with `promotions` for the shopper in `ctx`.
+
+    Pure: the same input always gives the same output, whatever the order of the lines
+    (totals, and which line gets which share, depend on line ids, not positions).
+    Raises `PricingError` for a basket that cannot be priced: duplicate line ids, an
+    item in another currency, a tax class without a rate, a weighed item without weight.
+    """
+    _check_context(promotions, ctx)
+    prepared = [_prepare(i, line, ctx) for i, line in enumerate(lines)]
+    if len({p.line_id for p in prepared}) != len(prepared):
+        raise PricingError("basket has two lines with the same line_id")
+    wall = ctx.now.replace(tzinfo=None)
+    subtotal = sum(p.base for p in prepared)
+    coupons = check_coupons(
+        ctx.coupons,
+        redeemed=ctx.redeemed_coupons,
+        promotions=promotions,
+        wall=wall,
+        member=ctx.member,
+        subtotal=subtotal,
+    )
+    eligible = _eligible(prepared, promotions, ctx, wall, coupons)
+    rules = promotions.rules
+    applicable = [r for r in sorted(eligible) if rules[r].kind is not Kind.POINTS]
+    ev = Evaluator(prepared, rules, eligible, ctx.rounding)
+    order = apply_order(rules, applicable)
+    work, _ = resolve(ev, order, decisions(ev, applicable))
+
+    priced = tuple(_priced_line(p, work, rules) for p in prepared)
+    savings = sum(p.base_minor - p.net_minor for p in priced)
+    taxes = tax_breakdown(priced, ctx.tax_rates, inclusive=ctx.tax_inclusive, rounding=ctx.rounding)
+    tax = sum(t.tax_minor for t in taxes)
+    multipliers, points_rules = _multipliers(eligible, rules, work)
+    points = 0
+    if ctx.member is not None and promotions.points_per_unit is not None:
+        per_minor = promotions.points_per_unit / 10 ** currency(ctx.currency).exponent
+        points = points_earned(work.net, multipliers, per_minor)
+    applied, rejected = _settle_coupons(coupons, ev, work, points_rules)
+    return PricedBasket(
+        currency=ctx.currency,
+        tax_inclusive=ctx.tax_inclusive,
+        lines=priced,
+        basket_discounts=tuple(_discount(rules[r], a) for r, a in work.basket_totals if a > 0),
+        subtotal_minor=subtotal,
+        savings_minor=savings,
+        tax_minor=tax,
+        total_minor=subtotal - savings + (0 if ctx.tax_inclusive else tax),
+        taxes=taxes,
+        points_earned=points,
+        points_promotions=tuple(rules[r].rule_id for r in sorted(points_rules)),
+        coupons_applied=tuple(applied),
+        coupons_rejected=tuple(rejected),
+    )
+
+
+def _check_context(promotions: PromotionSet, ctx: PricingContext) -> None:
+    try:
+        currency(ctx.currency)
+    except MoneyError as exc:
+        raise PricingError(f"pricing context: {exc}") from None
+    if promotions.currency is not None and promotions.currency != ctx.currency:
+        raise PricingError(
+            f"promotions from {promotions.source} are in {promotions.currency}, "
+            f"the store prices in {ctx.currency}"
+        )
+    for tax_class, rate in ctx.tax_rates.items():
+        if rate < 0:
+            raise PricingError(f"tax rate for {tax_class!r} is negative: {rate}")
+
+
+def _prepare(index: int, line: BasketLine, ctx: PricingContext) -> PreparedLine:
+    item = line.item
+    where = f"basket line {line.line_id!r} (item {item.item_id!r})"
+    if item.currency != ctx.currency:
+        raise PricingError(f"{where}: priced in {item.currency}, the store uses {ctx.currency}")
+    if item.tax_class not in ctx.tax_rates:
+        raise PricingError(
+            f"{where}: no tax rate for tax class {item.tax_class!r}; "
+            f"configured: {', '.join(sorted(ctx.tax_rates)) or 'none'}"
+        )
+    if line.quantity < 1:
+        raise PricingError(f"{where}: quantity must be at least 1, got {line.quantity}")
+    if item.price_minor < 0:
+        raise PricingError(f"{where}: negative catalogue price {item.price_minor}")
+    if line.label_price_minor is not None:
+        if line.label_price_minor < 0:
+            raise PricingError(f"{where}: negative label price {line.label_price_minor}")
+        base = line.label_price_minor * line.quantity
+    elif item.unit is Unit.KG:
+        if line.weight_g is None or line.weight_g <= 0:
+            raise PricingError(f"{where}: sold by the kg but weight_g is {line.weight_g}")
+        if line.quantity != 1:
+            raise PricingError(f"{where}: a weighed line has quantity 1, got {line.quantity}")
+        base = ctx.rounding.apply(Fraction(line.weight_g * item.price_minor, 1000))
+    else:
+        base = item.price_minor * line.quantity
+    return PreparedLine(
+        index=index,
+        line_id=line.line_id,
+        item=item,
+        quantity=line.quantity,
+        weight_g=line.weight_g,
+        label_priced=line.label_price_minor is not None,
+        unit_price=item.price_minor,
+        base=base,
+    )
+
+
+def _eligible(
+    lines: Sequence[PreparedLine],
+    promotions: PromotionSet,
+    ctx: PricingContext,
+    wall: datetime,
+    coupons: CouponCheck,
+) -> dict[int, tuple[int, ...]]:
+    """Rank -> indices of the lines the rule may apply to, for rules active right now."""
+    rules = promotions.rules
+    active: dict[int, bool] = {}
+    per_item: dict[str, list[int]] = {}
+    found: dict[int, list[int]] = {}
+    for line in lines:
+        item = line.item
+        ranks = per_item.get(item.item_id)
+        if ranks is None:
+            ranks = []
+            for rank in promotions.candidates(item):
+                ok = active.get(rank)
+                if ok is None:
+                    ok = active[rank] = _active(rules[rank], rank, ctx, wall, coupons)
+                if ok and rules[rank].covers(item):
+                    ranks.append(rank)
+            per_item[item.item_id] = ranks
+        for rank in ranks:
+            if _fits(rules[rank], line):
+                found.setdefault(rank, []).append(line.index)
+    return {rank: tuple(indices) for rank, indices in found.items()}
+
+
+def _active(
+    rule: Rule, rank: int, ctx: PricingContext, wall: datetime, coupons: CouponCheck
+) -> bool:
+    if rule.coupon_codes and rank not in coupons.unlocked:
+        return False
+    return rule.window.contains(wall) and member_qualifies(rule, ctx.member)
+
+
+def _fits(rule: Rule, line: PreparedLine) -> bool:
+    """Kind-specific limits: labels keep their printed price; groups count pieces."""
+    if rule.stage is Stage.PRICE:
+        if line.label_priced:
+            return False
+        if rule.member_price:
+            price = line.item.member_price_minor
+            return price is not None and price < line.unit_price
+        return True
+    if rule.stage is Stage.GROUP:
+        return line.countable
+    return True
+
+
+def _discount(rule: Rule, amount: int) -> Discount:
+    return Discount(rule.rule_id, dict(rule.label), amount)
+
+
+def _priced_line(p: PreparedLine, work: Work, rules: Sequence[Rule]) -> PricedLine:
+    return PricedLine(
+        line_id=p.line_id,
+        item_id=p.item.item_id,
+        quantity=p.quantity,
+        weight_g=p.weight_g,
+        unit_price_minor=p.unit_price,
+        base_minor=p.base,
+        discounts=tuple(_discount(rules[r], a) for r, a in work.disc.get(p.index, ())),
+        basket_shares=tuple(_discount(rules[r], a) for r, a in work.shares.get(p.index, ())),
+        net_minor=work.net[p.index],
+        tax_class=p.item.tax_class,
+    )
+
+
+def _multipliers(
+    eligible: dict[int, tuple[int, ...]], rules: Sequence[Rule], work: Work
+) -> tuple[dict[int, Fraction], set[int]]:
+    """Per line, the highest-ranked points rule's multiplier; and the rules that count."""
+    chosen: dict[int, int] = {}
+    for rank in sorted(eligible):  # by rank: the first rule to reach a line decides it
+        if rules[rank].kind is Kind.POINTS:
+            for i in eligible[rank]:
+                chosen.setdefault(i, rank)
+    multipliers: dict[int, Fraction] = {}
+    used: set[int] = set()
+    for i, rank in chosen.items():
+        multiplier = rules[rank].multiplier
+        assert multiplier is not None
+        multipliers[i] = multiplier
+        if work.net[i] > 0:
+            used.add(rank)
+    return multipliers, used
+
+
+def _settle_coupons(
+    coupons: CouponCheck, ev: Evaluator, work: Work, points_rules: set[int]
+) -> tuple[list[str], list[CouponRejection]]:
+    """Which unlocked coupons the chosen combination used, and why the others were not."""
+    gave = {r for entries in (*work.disc.values(), *work.shares.values()) for r, _ in entries}
+    applied: list[str] = []
+    rejected = list(coupons.rejected)
+    for rank, code in coupons.unlocked.items():
+        rule = ev.rules[rank]
+        if rank in gave or rank in points_rules:
+            applied.append(code)
+            continue
+        alone = ev.run([rank]) if rank in ev.eligible and rule.kind is not Kind.POINTS else None
+        if alone is not None and alone.total() < sum(ev.bases):
+            reason = CouponRejectReason.NOT_COMBINABLE
+        elif rule.kind is Kind.THRESHOLD and rank in ev.eligible:
+            reason = CouponRejectReason.BELOW_MIN_SPEND
+        else:
+            reason = CouponRejectReason.NOT_APPLICABLE
+        rejected.append(CouponRejection(code, reason, rule.rule_id))
+    return applied, rejected

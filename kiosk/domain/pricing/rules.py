@@ -1,0 +1,239 @@
+"""Promotion rules as loaded from head office, and the immutable, indexed set of them.
+
+A rule's `kind` fixes its stage (docs/promotions.md, "How a basket is priced"):
+price (special and member prices) -> group (multi-buy, mix & match) -> item
+(percentage and amount off each line) -> basket (满减 thresholds, basket-wide
+percentage and amount off) -> points (积分 multipliers, no price effect).
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from fractions import Fraction
+from types import MappingProxyType
+
+from kiosk.domain.catalogue import Item
+
+MEMBER_PRICE_ID = "member-price"  # reserved: the catalogue's Item.member_price_minor
+
+
+class Kind(enum.Enum):
+    PRICE = "price"
+    PERCENT_OFF = "percent_off"
+    AMOUNT_OFF = "amount_off"
+    MULTI_BUY = "multi_buy"
+    MIX_MATCH = "mix_match"
+    THRESHOLD = "threshold"
+    POINTS = "points"
+
+
+class Stage(enum.IntEnum):
+    PRICE = 0
+    GROUP = 1
+    ITEM = 2
+    BASKET = 3
+    POINTS = 4
+
+
+@dataclass(frozen=True, slots=True)
+class Scope:
+    """Items a rule covers: an item matches when its id, department or any tag is listed."""
+
+    items: frozenset[str] = frozenset()
+    departments: frozenset[str] = frozenset()
+    tags: frozenset[str] = frozenset()
+
+    def matches(self, item: Item) -> bool:
+        return (
+            item.item_id in self.items
+            or item.department in self.departments
+            or not self.tags.isdisjoint(item.tags)
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Window:
+    """When a rule is active, in store-local wall-clock time; `until` bounds are exclusive."""
+
+    valid_from: datetime | None = None
+    valid_until: datetime | None = None
+    days: frozenset[int] | None = None  # datetime.weekday(): Monday is 0
+    minutes: tuple[int, int] | None = None  # daily [from, until) in minutes after midnight
+
+    def contains(self, wall: datetime) -> bool:
+        if self.valid_from is not None and wall < self.valid_from:
+            return False
+        if self.valid_until is not None and wall >= self.valid_until:
+            return False
+        if self.days is not None and wall.weekday() not in self.days:
+            return False
+        if self.minutes is not None:
+            minute = wall.hour * 60 + wall.minute
+            return self.minutes[0] <= minute < self.minutes[1]
+        return True
+
+
+ALWAYS = Window()
+
+
+@dataclass(frozen=True, slots=True)
+class Tier:
+    spend_minor: int
+    off_minor: int
+
+
+@dataclass(frozen=True, slots=True)
+class Rule:
+    """One promotion. Only the fields of its kind are set (the loader enforces it)."""
+
+    rule_id: str
+    kind: Kind
+    label: Mapping[str, str]
+    priority: int = 0
+    exclusive: bool = False
+    window: Window = ALWAYS
+    members_only: bool = False
+    member_tiers: frozenset[str] = frozenset()
+    coupon_codes: frozenset[str] = frozenset()
+    min_spend_minor: int = 0
+    scope: Scope | None = None  # None: every item
+    exclude: Scope | None = None
+    line_cap_minor: int | None = None
+    basket_cap_minor: int | None = None
+    max_applications: int | None = None
+    price_minor: int | None = None  # price: per piece / per kg; groups: price of a group
+    percent: Fraction | None = None
+    amount_minor: int | None = None
+    per_basket: bool = False
+    quantity: int = 0  # group size of multi-buy and mix & match
+    free: int = 0  # pieces free in each group
+    tiers: tuple[Tier, ...] = ()
+    repeat: bool = False
+    multiplier: Fraction | None = None
+    member_price: bool = False  # the implicit catalogue member-price rule
+
+    @property
+    def stage(self) -> Stage:
+        return _STAGES[self.kind] if not self.per_basket else Stage.BASKET
+
+    def covers(self, item: Item) -> bool:
+        """Whether the rule's scope (less its exclusions) includes `item`."""
+        if self.scope is not None and not self.scope.matches(item):
+            return False
+        return self.exclude is None or not self.exclude.matches(item)
+
+    def threshold_reward(self, spend: int) -> int:
+        """满减: the reduction a spend of `spend` earns before caps."""
+        if self.repeat:
+            tier = self.tiers[0]
+            times = spend // tier.spend_minor
+            if self.max_applications is not None:
+                times = min(times, self.max_applications)
+            return times * tier.off_minor
+        reward = 0
+        for tier in self.tiers:
+            if spend >= tier.spend_minor:
+                reward = tier.off_minor
+        return reward
+
+
+_STAGES = {
+    Kind.PRICE: Stage.PRICE,
+    Kind.MULTI_BUY: Stage.GROUP,
+    Kind.MIX_MATCH: Stage.GROUP,
+    Kind.PERCENT_OFF: Stage.ITEM,
+    Kind.AMOUNT_OFF: Stage.ITEM,
+    Kind.THRESHOLD: Stage.BASKET,
+    Kind.POINTS: Stage.POINTS,
+}
+
+MEMBER_PRICE_RULE = Rule(
+    rule_id=MEMBER_PRICE_ID,
+    kind=Kind.PRICE,
+    label=MappingProxyType({"zh_CN": "会员价", "en": "Member price"}),
+    members_only=True,
+    member_price=True,
+)
+
+
+def _freeze_index(index: dict[str, list[int]]) -> Mapping[str, tuple[int, ...]]:
+    return MappingProxyType({key: tuple(ranks) for key, ranks in index.items()})
+
+
+@dataclass(frozen=True, slots=True)
+class PromotionSet:
+    """Validated promotions, ordered by rank (priority descending, then id) and indexed.
+
+    `rules[rank]` is a rule; the indexes map an item id, department, tag or coupon code
+    to the ranks of the rules that name it, so pricing looks only at rules that can
+    apply to the basket's items. The catalogue member-price rule is always included.
+    """
+
+    source: str
+    currency: str | None
+    points_per_unit: Fraction | None
+    rules: tuple[Rule, ...]
+    by_item: Mapping[str, tuple[int, ...]] = field(repr=False)
+    by_department: Mapping[str, tuple[int, ...]] = field(repr=False)
+    by_tag: Mapping[str, tuple[int, ...]] = field(repr=False)
+    unscoped: tuple[int, ...] = field(repr=False)
+    by_coupon: Mapping[str, int] = field(repr=False)
+
+    @classmethod
+    def build(
+        cls,
+        source: str,
+        currency: str | None,
+        points_per_unit: Fraction | None,
+        rules: Iterable[Rule],
+    ) -> PromotionSet:
+        ranked = tuple(sorted((*rules, MEMBER_PRICE_RULE), key=lambda r: (-r.priority, r.rule_id)))
+        by_item: dict[str, list[int]] = {}
+        by_department: dict[str, list[int]] = {}
+        by_tag: dict[str, list[int]] = {}
+        unscoped: list[int] = []
+        by_coupon: dict[str, int] = {}
+        for rank, rule in enumerate(ranked):
+            for code in rule.coupon_codes:
+                by_coupon[code] = rank
+            if rule.scope is None:
+                unscoped.append(rank)
+                continue
+            for key in rule.scope.items:
+                by_item.setdefault(key, []).append(rank)
+            for key in rule.scope.departments:
+                by_department.setdefault(key, []).append(rank)
+            for key in rule.scope.tags:
+                by_tag.setdefault(key, []).append(rank)
+        return cls(
+            source=source,
+            currency=currency,
+            points_per_unit=points_per_unit,
+            rules=ranked,
+            by_item=_freeze_index(by_item),
+            by_department=_freeze_index(by_department),
+            by_tag=_freeze_index(by_tag),
+            unscoped=tuple(unscoped),
+            by_coupon=MappingProxyType(by_coupon),
+        )
+
+    @classmethod
+    def empty(cls, currency: str | None = None) -> PromotionSet:
+        """No promotions (member prices from the catalogue still apply)."""
+        return cls.build("<none>", currency, None, ())
+
+    def candidates(self, item: Item) -> set[int]:
+        """Ranks of every rule whose scope may name `item` (exclusions not yet applied)."""
+        ranks = set(self.unscoped)
+        ranks.update(self.by_item.get(item.item_id, ()))
+        ranks.update(self.by_department.get(item.department, ()))
+        for tag in item.tags:
+            ranks.update(self.by_tag.get(tag, ()))
+        return ranks
+
+    def __len__(self) -> int:
+        """Number of head-office promotions (the implicit member-price rule not counted)."""
+        return len(self.rules) - 1

@@ -1,0 +1,40 @@
+"""Tax per rate, for shelf prices that include tax (VAT, 增值税 on receipts) or exclude it."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from fractions import Fraction
+
+from kiosk.domain.money import Rounding
+from kiosk.domain.pricing.model import PricedLine, TaxLine
+
+
+def tax_breakdown(
+    lines: Sequence[PricedLine],
+    rates: Mapping[str, Fraction],
+    *,
+    inclusive: bool,
+    rounding: Rounding,
+) -> tuple[TaxLine, ...]:
+    """One row per distinct rate, lowest first, rounding tax once per rate.
+
+    Tax-inclusive: gross is the sum of the lines' nets, tax = gross × r / (1 + r),
+    net = gross − tax. Tax-exclusive: net is the sum of the lines' nets, tax = net × r,
+    gross = net + tax. Rows sum exactly, by construction, to the amounts charged.
+    """
+    amounts: dict[Fraction, int] = {}
+    classes: dict[Fraction, set[str]] = {}
+    for line in lines:
+        rate = rates[line.tax_class]
+        amounts[rate] = amounts.get(rate, 0) + line.net_minor
+        classes.setdefault(rate, set()).add(line.tax_class)
+    rows = []
+    for rate in sorted(amounts):
+        amount = amounts[rate]
+        if inclusive:
+            tax = rounding.apply(amount * rate / (1 + rate))
+            rows.append(TaxLine(rate, tuple(sorted(classes[rate])), amount - tax, tax, amount))
+        else:
+            tax = rounding.apply(amount * rate)
+            rows.append(TaxLine(rate, tuple(sorted(classes[rate])), amount, tax, amount + tax))
+    return tuple(rows)

@@ -1,0 +1,1 @@
+"""SQLite storage: the catalogue, the transaction journal, the outbox (SPEC section 2)."""
