@@ -15,6 +15,7 @@ Measured (p99 unless named otherwise):
 from __future__ import annotations
 
 import argparse
+import csv
 import json
 import random
 import sqlite3
@@ -32,10 +33,17 @@ from bench.catalogue_data import write_synthetic_catalogue
 from kiosk.app import seed_demo_store
 from kiosk.checkout import Checkout
 from kiosk.domain.barcodes import BarcodeConfig, parse_scan
-from kiosk.domain.catalogue import Item
+from kiosk.domain.catalogue import Item, Unit
 from kiosk.domain.pricing import BasketLine, load_promotions, price_basket
 from kiosk.domain.pricing.synthetic import synthetic_promotions
-from kiosk.domain.transaction import Cancelled, SessionClosed
+from kiosk.domain.transaction import (
+    Cancelled,
+    ItemAdded,
+    SessionClosed,
+    SessionStarted,
+    Transaction,
+    reduce,
+)
 from kiosk.store.catalogue import CatalogueStore
 from kiosk.store.catalogue_import import import_catalogue
 from kiosk.store.journal import Journal
@@ -70,7 +78,7 @@ def bench_barcodes(runs: int) -> dict[str, float]:
         try:
             parse_scan(scan, config)
             valid.append(scan)
-        except Exception:  # noqa: BLE001 - a scan that is invalid here is just skipped
+        except Exception:
             continue
     samples: list[float] = []
     for i in range(runs):
@@ -86,8 +94,6 @@ def bench_barcodes(runs: int) -> dict[str, float]:
 
 def bench_journal(tmp: Path, runs: int) -> dict[str, float]:
     """A journal append vs a raw SQLite insert+commit of the same row, same settings."""
-    from kiosk.domain.transaction import ItemAdded, SessionStarted, Transaction, reduce
-
     journal = Journal.open(tmp / "bench-journal.db")
     state = Transaction()
     at = datetime(2026, 1, 1).astimezone()
@@ -118,9 +124,7 @@ def bench_journal(tmp: Path, runs: int) -> dict[str, float]:
     for i in range(runs):
         start = time.perf_counter()
         raw.execute("BEGIN IMMEDIATE")
-        raw.execute(
-            "INSERT INTO journal VALUES (?, 'bench', 'item_added', ?, 0, 0)", (i + 1, body)
-        )
+        raw.execute("INSERT INTO journal VALUES (?, 'bench', 'item_added', ?, 0, 0)", (i + 1, body))
         raw.execute("COMMIT")
         raw_samples.append(time.perf_counter() - start)
     raw.close()
@@ -136,8 +140,6 @@ def bench_journal(tmp: Path, runs: int) -> dict[str, float]:
 
 
 def _sample_item() -> Item:
-    from kiosk.domain.catalogue import Unit
-
     return Item(
         item_id="bench-item",
         names={"zh_CN": "蒙牛纯牛奶 250ml", "en": "Mengniu whole milk 250ml"},
@@ -162,8 +164,6 @@ def bench_import(tmp: Path, items: int) -> tuple[float, Path, int]:
 
 
 def _gtins_from_csv(src: Path, limit: int) -> list[str]:
-    import csv
-
     out: list[str] = []
     with src.open(encoding="utf-8", newline="") as fh:
         for row in csv.DictReader(fh):
@@ -176,9 +176,7 @@ def _gtins_from_csv(src: Path, limit: int) -> list[str]:
     return rng.sample(out, min(limit, len(out)))
 
 
-def bench_scan_and_pricing(
-    tmp: Path, src: Path, runs: int, n_promotions: int
-) -> dict[str, Any]:
+def bench_scan_and_pricing(tmp: Path, src: Path, runs: int, n_promotions: int) -> dict[str, Any]:
     config = seed_demo_store(tmp / "store")
     config = replace(
         config,
@@ -217,9 +215,7 @@ def bench_scan_and_pricing(
     checkout.close()
 
     ctx = checkout.pricing_context(clock_base)
-    lines = [
-        BasketLine(f"l{i}", found[i % len(found)], 1 + i % 3, None, None) for i in range(200)
-    ]
+    lines = [BasketLine(f"l{i}", found[i % len(found)], 1 + i % 3, None, None) for i in range(200)]
     reprice = timed(lambda: price_basket(lines, promotions, ctx), max(50, runs // 4))
     return {
         "scan_to_basket_p99_ms": p99_ms(scan_samples),

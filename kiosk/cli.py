@@ -22,6 +22,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "kiosk.commands.drill",
     "kiosk.commands.printer",
     "kiosk.commands.devices",
+    "kiosk.commands.hardware",
 )
 
 log = logging.getLogger("kiosk.cli")

@@ -14,6 +14,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any, TypeVar
 
+from kiosk.device_config import DevicesConfig
 from kiosk.domain.barcodes import BarcodeConfig
 from kiosk.domain.money import CURRENCIES, Rounding
 from kiosk.errors import ConfigError
@@ -59,6 +60,7 @@ class KioskConfig:
     barcodes: BarcodeConfig
     receipt: ReceiptConfig
     paths: PathsConfig
+    devices: DevicesConfig = field(default_factory=DevicesConfig)
 
 
 class _Section:
@@ -88,7 +90,7 @@ class _Section:
             raise ConfigError(f"{self.where(key)}: expected {_kind_name(kind)}, got {value!r}")
         return value
 
-    def str(self, key: str, default: object = None, choices: tuple[str, ...] = ()) -> Any:
+    def text(self, key: str, default: object = None, choices: tuple[str, ...] = ()) -> Any:
         value = self._get(key, str, default)
         if choices and value is not None and value not in choices:
             raise ConfigError(f"{self.where(key)}: {value!r} is not one of {', '.join(choices)}")
@@ -96,13 +98,13 @@ class _Section:
             raise ConfigError(f"{self.where(key)}: must not be empty")
         return value
 
-    def int(self, key: str, default: object, minval: int, maxval: int) -> int:
+    def integer(self, key: str, default: object, minval: int, maxval: int) -> int:
         value: int = self._get(key, int, default)
         if not minval <= value <= maxval:
             raise ConfigError(f"{self.where(key)}: {value} out of range {minval}..{maxval}")
         return value
 
-    def bool(self, key: str, default: object) -> bool:
+    def flag(self, key: str, default: object) -> bool:
         value: bool = self._get(key, bool, default)
         return value
 
@@ -113,17 +115,20 @@ class _Section:
     def finish(self) -> None:
         unknown = sorted(set(self.table) - self.used)
         if unknown:
-            raise ConfigError(
-                f"{self.source}: [{self.name}] unknown key(s): {', '.join(unknown)}"
-            )
+            raise ConfigError(f"{self.source}: [{self.name}] unknown key(s): {', '.join(unknown)}")
 
 
 _REQUIRED = object()
 
 
 def _kind_name(kind: object) -> str:
-    names = {str: "a string", int: "an integer", bool: "true or false", Mapping: "a table"}
-    return names.get(kind, str(kind))  # type: ignore[call-overload]
+    names: dict[object, str] = {
+        str: "a string",
+        int: "an integer",
+        bool: "true or false",
+        Mapping: "a table",
+    }
+    return names.get(kind, str(kind))
 
 
 def _text(where: str, value: object) -> str:
@@ -135,7 +140,7 @@ def _text(where: str, value: object) -> str:
 def _percent(where: str, value: object) -> Fraction:
     # Written as strings ("13", "6.5") so no float ever enters a tax computation.
     if not isinstance(value, str):
-        raise ConfigError(f"{where}: write the rate as a string of percent, e.g. \"13\"")
+        raise ConfigError(f'{where}: write the rate as a string of percent, e.g. "13"')
     try:
         rate = Fraction(value) / 100
     except ValueError:
@@ -145,7 +150,7 @@ def _percent(where: str, value: object) -> Fraction:
     return rate
 
 
-_SECTIONS = ("kiosk", "store", "tax", "barcodes", "receipt", "paths")
+_SECTIONS = ("kiosk", "store", "tax", "barcodes", "receipt", "paths", "devices")
 
 
 def load_config(path: Path, *, data_dir: Path | None = None) -> KioskConfig:
@@ -160,26 +165,28 @@ def load_config(path: Path, *, data_dir: Path | None = None) -> KioskConfig:
     return parse_config(raw, source, data_dir=data_dir)
 
 
-def parse_config(raw: Mapping[str, Any], source: str, *, data_dir: Path | None = None) -> KioskConfig:
+def parse_config(
+    raw: Mapping[str, Any], source: str, *, data_dir: Path | None = None
+) -> KioskConfig:
     unknown = sorted(set(raw) - set(_SECTIONS))
     if unknown:
         raise ConfigError(f"{source}: unknown section(s): {', '.join(unknown)}")
 
     kiosk = _Section(source, "kiosk", raw.get("kiosk", {}))
-    kiosk_id = kiosk.str("id", _REQUIRED)
+    kiosk_id = kiosk.text("id", _REQUIRED)
     kiosk.finish()
 
     store = _Section(source, "store", raw.get("store", {}))
-    currency = store.str("currency", _REQUIRED, choices=tuple(sorted(CURRENCIES)))
+    currency = store.text("currency", _REQUIRED, choices=tuple(sorted(CURRENCIES)))
     store_cfg = StoreConfig(
-        store_id=store.str("id", _REQUIRED),
+        store_id=store.text("id", _REQUIRED),
         names=store.table_of("name", _text),
-        address=store.str("address", ""),
-        tax_id=store.str("tax_id", ""),
+        address=store.text("address", ""),
+        tax_id=store.text("tax_id", ""),
         currency=currency,
-        locale=store.str("locale", "zh_CN", choices=LOCALES),
-        rounding=Rounding(store.str("rounding", "half_up", choices=("half_up", "half_even"))),
-        tax_inclusive=store.bool("tax_inclusive", default=True),
+        locale=store.text("locale", "zh_CN", choices=LOCALES),
+        rounding=Rounding(store.text("rounding", "half_up", choices=("half_up", "half_even"))),
+        tax_inclusive=store.flag("tax_inclusive", default=True),
         tax_rates={},
     )
     store.finish()
@@ -188,34 +195,36 @@ def parse_config(raw: Mapping[str, Any], source: str, *, data_dir: Path | None =
     rates = {k: _percent(tax.where(k), v) for k, v in tax.table.items()}
     tax.used.update(rates)
     if not rates:
-        raise ConfigError(f"{source}: [tax] needs at least one rate, e.g. standard = \"13\"")
+        raise ConfigError(f'{source}: [tax] needs at least one rate, e.g. standard = "13"')
     store_cfg = replace(store_cfg, tax_rates=rates)
 
     barcodes = BarcodeConfig.from_mapping(raw.get("barcodes", {}), f"{source}: [barcodes]")
 
     receipt = _Section(source, "receipt", raw.get("receipt", {}))
-    paper = receipt.int("paper_mm", 80, 58, 80)
+    paper = receipt.integer("paper_mm", 80, 58, 80)
     if paper not in (58, 80):
         raise ConfigError(f"{receipt.where('paper_mm')}: must be 58 or 80")
     receipt_cfg = ReceiptConfig(
         paper_mm=paper,
-        codec=receipt.str("codec", "gb18030", choices=("gb18030", "gbk")),
+        codec=receipt.text("codec", "gb18030", choices=("gb18030", "gbk")),
         footer=receipt.table_of("footer", _text),
     )
     receipt.finish()
 
     paths = _Section(source, "paths", raw.get("paths", {}))
-    base = data_dir or Path(paths.str("data_dir", "/var/lib/kiosk"))
-    promotions = paths.str("promotions", None)
+    configured = Path(paths.text("data_dir", "/var/lib/kiosk"))
+    base = data_dir or configured
+    promotions = paths.text("promotions", None)
     paths_cfg = PathsConfig(
         data_dir=base,
-        catalogue=base / paths.str("catalogue", "catalogue.db"),
-        journal=base / paths.str("journal", "journal.db"),
+        catalogue=base / paths.text("catalogue", "catalogue.db"),
+        journal=base / paths.text("journal", "journal.db"),
         promotions=None if promotions is None else base / promotions,
     )
     paths.finish()
 
-    return KioskConfig(source, kiosk_id, store_cfg, barcodes, receipt_cfg, paths_cfg)
+    devices = DevicesConfig.from_mapping(raw.get("devices", {}), f"{source}: [devices]")
+    return KioskConfig(source, kiosk_id, store_cfg, barcodes, receipt_cfg, paths_cfg, devices)
 
 
 def demo_config_path() -> Path:

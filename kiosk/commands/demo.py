@@ -114,7 +114,9 @@ def run(args: argparse.Namespace) -> int:
     if args.data_dir:
         data_dir = Path(args.data_dir)
         config = seed_demo_store(data_dir)
-        return run_demo(config, args.locale, Path(args.escpos_out or data_dir / "receipt.escpos"), paper)
+        return run_demo(
+            config, args.locale, Path(args.escpos_out or data_dir / "receipt.escpos"), paper
+        )
     with tempfile.TemporaryDirectory(prefix="kiosk-demo-") as tmp:
         config = seed_demo_store(Path(tmp))
         out = Path(args.escpos_out) if args.escpos_out else Path(tmp) / "receipt.escpos"
@@ -122,8 +124,12 @@ def run(args: argparse.Namespace) -> int:
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    parser = subparsers.add_parser("demo", help="run a scripted shopper session and print the receipt")
-    parser.add_argument("--data-dir", help="demo store directory (seeded if new; default: a temp dir)")
+    parser = subparsers.add_parser(
+        "demo", help="run a scripted shopper session and print the receipt"
+    )
+    parser.add_argument(
+        "--data-dir", help="demo store directory (seeded if new; default: a temp dir)"
+    )
     parser.add_argument("--escpos-out", help="where to write the receipt's ESC/POS bytes")
     parser.add_argument("--locale", choices=("zh_CN", "en"), default="zh_CN")
     parser.add_argument("--paper", type=int, choices=(58, 80), default=80)

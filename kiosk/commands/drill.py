@@ -22,7 +22,6 @@ from kiosk.app import demo_file, open_checkout, seed_demo_store
 from kiosk.checkout import Checkout
 from kiosk.domain.barcodes import variable_measure_label
 from kiosk.domain.transaction import (
-    AttendantReason,
     Event,
     ReceiptIssued,
     SessionClosed,

@@ -62,7 +62,7 @@ def _hints(cls: type) -> dict[str, Any]:
     return typing.get_type_hints(cls)
 
 
-def _decode(tp: Any, data: Any, where: str) -> Any:  # noqa: C901 - one branch per type kind
+def _decode(tp: Any, data: Any, where: str) -> Any:
     origin = typing.get_origin(tp)
     if tp is Any:
         return data
@@ -88,15 +88,19 @@ def _decode(tp: Any, data: Any, where: str) -> Any:  # noqa: C901 - one branch p
         _expect(data, list, where)
         if len(args) == 2 and args[1] is Ellipsis:
             return tuple(_decode(args[0], v, f"{where}[{i}]") for i, v in enumerate(data))
-        return tuple(_decode(a, v, f"{where}[{i}]") for i, (a, v) in enumerate(zip(args, data)))
+        return tuple(
+            _decode(a, v, f"{where}[{i}]") for i, (a, v) in enumerate(zip(args, data, strict=False))
+        )
     if origin is frozenset:
         (arg,) = typing.get_args(tp)
         _expect(data, list, where)
         return frozenset(_decode(arg, v, where) for v in data)
-    if origin in (dict, Mapping) or origin is typing.get_origin(Mapping[str, int]):
+    if origin in (dict, Mapping):
         key_tp, val_tp = typing.get_args(tp)
         _expect(data, dict, where)
-        return {_decode(key_tp, k, where): _decode(val_tp, v, f"{where}.{k}") for k, v in data.items()}
+        return {
+            _decode(key_tp, k, where): _decode(val_tp, v, f"{where}.{k}") for k, v in data.items()
+        }
     if isinstance(tp, type):
         return _decode_class(tp, data, where)
     raise CodecError(f"{where}: unsupported type {tp!r}")

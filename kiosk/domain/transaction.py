@@ -15,8 +15,8 @@ from __future__ import annotations
 import enum
 from collections.abc import Callable
 from dataclasses import dataclass, field, fields, replace
-from typing import Any, Literal
 from datetime import datetime
+from typing import Any, Literal
 
 from kiosk.domain.catalogue import AgeLimit, Item
 from kiosk.domain.pricing import PricedBasket
@@ -383,9 +383,7 @@ def _item_added(state: Transaction, event: ItemAdded) -> tuple[Transaction, tupl
         raise _refuse(state, event, "quantity must be at least 1")
     if any(line.line_id == event.line_id for line in state.lines):
         raise _refuse(state, event, f"line {event.line_id!r} exists already")
-    line = Line(
-        event.line_id, event.item, event.quantity, event.weight_g, event.label_price_minor
-    )
+    line = Line(event.line_id, event.item, event.quantity, event.weight_g, event.label_price_minor)
     new = replace(state, lines=(*state.lines, line))
     needs_age_check = event.item.age_limit is not AgeLimit.NONE and not state.approved_age
     if needs_age_check and state.status is Status.SHOPPING:
@@ -507,9 +505,10 @@ def _payment_succeeded(
     new = replace(state, payments=payments)
     if new.paid_minor < new.amount_due_minor:
         return new, ()
-    assert new.tx_id is not None
+    tx_id = new.tx_id
+    assert tx_id is not None, "a paying transaction always has an id"
     new = replace(new, status=Status.PAID, attendant_reason=None, resume_status=None)
-    return new, (RecordSale(new.tx_id), PrintReceipt(new.tx_id))
+    return new, (RecordSale(tx_id), PrintReceipt(tx_id))
 
 
 def _payment_failed(
@@ -546,7 +545,9 @@ def _resumed(state: Transaction, event: Resumed) -> tuple[Transaction, tuple[Eff
 
 
 def _cancelled(state: Transaction, event: Cancelled) -> tuple[Transaction, tuple[Effect, ...]]:
-    _require(state, event, Status.SHOPPING, Status.ATTENDANT_REQUIRED, Status.SUSPENDED, Status.PAYING)
+    _require(
+        state, event, Status.SHOPPING, Status.ATTENDANT_REQUIRED, Status.SUSPENDED, Status.PAYING
+    )
     if state.paid_minor or state.pending_payment:
         raise _refuse(state, event, "money was taken or is pending; refund or resolve it first")
     return replace(state, status=Status.CANCELLED, closing_reason=event.reason), ()

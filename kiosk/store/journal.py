@@ -371,8 +371,8 @@ def _salvage(path: Path, why: str) -> Path:
         ):
             marks = ",".join("?" * len(columns.split(",")))
             try:
-                for row in old.execute(f"SELECT {columns} FROM {table} ORDER BY 1"):  # noqa: S608
-                    fresh.execute(f"INSERT INTO {table} ({columns}) VALUES ({marks})", row)  # noqa: S608
+                for row in old.execute(f"SELECT {columns} FROM {table} ORDER BY 1"):
+                    fresh.execute(f"INSERT INTO {table} ({columns}) VALUES ({marks})", row)
                     copied += 1
             except sqlite3.Error as exc:
                 log.error(

@@ -112,7 +112,8 @@ def test_split_tender_stays_paying_until_the_total_is_covered() -> None:
     state, _ = reduce(state, CheckoutStarted(T0, priced(state)))
     state, _ = reduce(state, PaymentStarted(T0, "card", "card", 400))
     state, effects = reduce(state, PaymentSucceeded(T0, "card", 400, "**** 1234"))
-    assert state.status is Status.PAYING and effects == ()
+    assert state.status is Status.PAYING
+    assert effects == ()
     with pytest.raises(TransitionError, match="between 1 and 600"):
         reduce(state, PaymentStarted(T0, "qr", "wechat", 601))
     state, _ = reduce(state, PaymentStarted(T0, "qr", "wechat", 600))
@@ -126,7 +127,8 @@ def test_declined_payment_leaves_the_basket_payable_again() -> None:
     state, _ = reduce(state, CheckoutStarted(T0, priced(state)))
     state, _ = reduce(state, PaymentStarted(T0, "p1", "card", 650))
     state, _ = reduce(state, PaymentFailed(T0, "p1", "declined 05"))
-    assert state.status is Status.PAYING and state.paid_minor == 0
+    assert state.status is Status.PAYING
+    assert state.paid_minor == 0
     with pytest.raises(TransitionError, match="used already"):
         reduce(state, PaymentStarted(T0, "p1", "card", 650))
     state, _ = reduce(state, PaymentStarted(T0, "p2", "wechat", 650))
@@ -145,7 +147,8 @@ def test_age_restricted_item_pauses_for_an_attendant() -> None:
     assert state.status is Status.SHOPPING
     # Once approved, a second restricted item in the same basket needs no new check.
     state, effects = reduce(state, ItemAdded(T0, "wine", item("wine", 9900, AgeLimit.EIGHTEEN)))
-    assert state.status is Status.SHOPPING and effects == ()
+    assert state.status is Status.SHOPPING
+    assert effects == ()
 
 
 def test_cannot_cancel_or_abandon_once_money_is_taken() -> None:

@@ -49,7 +49,8 @@ def _start(data_dir: Path) -> subprocess.Popen[str]:
 def _run_once(data_dir: Path, kill_after_lines: int | None) -> tuple[list[dict[str, Any]], int]:
     """Run the drill; SIGKILL it once it has acknowledged `kill_after_lines` commits."""
     proc = _start(data_dir)
-    assert proc.stdout is not None and proc.stderr is not None
+    assert proc.stdout is not None
+    assert proc.stderr is not None
     lines: list[dict[str, Any]] = []
     stderr_chunks: list[str] = []
     drain = threading.Thread(target=lambda: stderr_chunks.append(proc.stderr.read()))  # type: ignore[union-attr]

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import random
-import shutil
 import sqlite3
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -109,7 +108,8 @@ def test_paid_sale_is_in_the_outbox_in_the_same_commit(journal_path: Path) -> No
     writer.sell("tx1", 3)
     assert journal.sale_ids() == ["tx1"]
     sale = journal.sale("tx1")
-    assert sale is not None and sale.total_minor == 650 + 651 + 652
+    assert sale is not None
+    assert sale.total_minor == 650 + 651 + 652
     pending = journal.outbox_pending()
     assert [m.key for m in pending] == ["tx1"]
     journal.outbox_acknowledge(["tx1"], T0)
@@ -222,7 +222,8 @@ def test_unreadable_journal_is_kept_aside_and_its_readable_prefix_salvaged(
     journal_path.write_bytes(data[: len(data) // 2])
     journal = Journal.open(journal_path)
     restored = journal.restore()
-    assert restored.salvaged_from is not None and restored.salvaged_from.exists()
+    assert restored.salvaged_from is not None
+    assert restored.salvaged_from.exists()
     # Whatever survived is a consistent prefix: it replays without quarantine.
     assert restored.state.status in (Status.IDLE, Status.SHOPPING, Status.PAYING, Status.PAID)
     for tx_id in journal.sale_ids():

@@ -1,8 +1,28 @@
-"""Split an amount over lines in proportion to weights (largest-remainder method)."""
+"""Integer arithmetic of pricing: rounding a ratio, splitting an amount over lines."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+
+from kiosk.domain.money import Rounding
+
+
+def round_ratio(numerator: int, denominator: int, rounding: Rounding) -> int:
+    """`rounding.apply(Fraction(numerator, denominator))` in integer arithmetic.
+
+    Pricing rounds a percentage of every line on every evaluation, so this avoids the
+    Fraction -> Decimal round trip; a property test holds it equal to `Rounding.apply`.
+    """
+    if denominator <= 0:
+        raise ValueError(f"denominator must be positive, got {denominator}")
+    sign = -1 if numerator < 0 else 1
+    quotient, remainder = divmod(abs(numerator), denominator)
+    twice = 2 * remainder
+    if twice > denominator or (
+        twice == denominator and (rounding is Rounding.HALF_UP or quotient % 2 == 1)
+    ):
+        quotient += 1
+    return sign * quotient
 
 
 def allocate(amount: int, weights: Sequence[int], keys: Sequence[str]) -> list[int]:

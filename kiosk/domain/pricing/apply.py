@@ -16,7 +16,7 @@ from fractions import Fraction
 
 from kiosk.domain.catalogue import Item, Unit
 from kiosk.domain.money import Rounding
-from kiosk.domain.pricing.allocation import allocate
+from kiosk.domain.pricing.allocation import allocate, round_ratio
 from kiosk.domain.pricing.rules import Kind, Rule, Stage
 
 
@@ -46,8 +46,13 @@ class PreparedLine:
         """The line's amount at `price` per piece or per kg (weight rounded once)."""
         if self.weighed:
             assert self.weight_g is not None
-            return rounding.apply(Fraction(self.weight_g * price, 1000))
+            return round_ratio(self.weight_g * price, 1000, rounding)
         return price * self.quantity
+
+
+def percent_of(amount: int, percent: Fraction, rounding: Rounding) -> int:
+    """`percent` % of `amount`, rounded once."""
+    return round_ratio(amount * percent.numerator, 100 * percent.denominator, rounding)
 
 
 class Work:
@@ -85,15 +90,27 @@ class Evaluator:
         self.bases = [line.base for line in lines]
         self.ids = [line.line_id for line in lines]
 
+    def restricted(self, eligible: dict[int, tuple[int, ...]]) -> Evaluator:
+        """The same basket with rules limited to other (fewer) lines."""
+        return Evaluator(self.lines, self.rules, eligible, self.rounding)
+
     def run(self, selection: Sequence[int]) -> Work:
         """Apply the ranks in `selection`, which lists exclusive rules first, by rank,
         then the others by (stage, rank)."""
         w = Work(self.bases)
+        self.basket_stage(self.line_stages(selection, w), w)
+        return w
+
+    def line_stages(self, selection: Sequence[int], w: Work) -> list[int]:
+        """Apply the exclusive and line-level rules of `selection` to `w`; return the
+        remaining (non-exclusive basket) ranks for `basket_stage`."""
         rules = self.rules
         price_ranks: list[int] = []
+        later: list[int] = []
         prices_done = False
-        stage_net: list[int] | None = None
         for rank in selection:
+            if rank not in self.eligible:
+                continue  # not used on these lines
             rule = rules[rank]
             if rule.exclusive:
                 lines = [i for i in self.eligible[rank] if i not in w.claimed]
@@ -106,13 +123,35 @@ class Evaluator:
             if not prices_done:
                 self._price_stage(w, price_ranks)
                 prices_done = True
-            if stage is Stage.BASKET and stage_net is None:
-                stage_net = list(w.net)  # 满减 spend: after item discounts, before basket ones
-            free = self._free(w, rank)
-            self._apply(w, rank, free, w.net if stage_net is None else stage_net, fresh=False)
+            if stage is Stage.BASKET:
+                later.append(rank)
+                continue
+            self._apply(w, rank, self._free(w, rank), w.net, fresh=False)
         if not prices_done:
             self._price_stage(w, price_ranks)
-        return w
+        return later
+
+    def basket_stage(self, ranks: Sequence[int], w: Work) -> None:
+        """Basket rules on unclaimed lines, each computed on the spend after line-level
+        discounts (not on each other), capped at what is left on its lines."""
+        stage_net = list(w.net)
+        for rank in ranks:
+            if rank in self.eligible:
+                self._basket(w, rank, self._free(w, rank), stage_net)
+
+    def basket_amount(self, rule: Rule, spend: int) -> int:
+        """What a basket rule takes off a spend, before the clamp to what is left."""
+        if rule.kind is Kind.THRESHOLD:
+            amount = rule.threshold_reward(spend)
+        elif rule.kind is Kind.PERCENT_OFF:
+            assert rule.percent is not None
+            amount = percent_of(spend, rule.percent, self.rounding)
+        else:
+            assert rule.amount_minor is not None
+            amount = rule.amount_minor
+        if rule.basket_cap_minor is not None:
+            amount = min(amount, rule.basket_cap_minor)
+        return max(0, min(amount, spend))
 
     def _free(self, w: Work, rank: int) -> Sequence[int]:
         if not w.claimed:
@@ -156,7 +195,7 @@ class Evaluator:
     def _item_off(self, rule: Rule, i: int, w: Work) -> int:
         if rule.kind is Kind.PERCENT_OFF:
             assert rule.percent is not None
-            return self.rounding.apply(w.net[i] * rule.percent / 100)
+            return percent_of(w.net[i], rule.percent, self.rounding)
         assert rule.amount_minor is not None
         line = self.lines[i]
         return rule.amount_minor * (line.quantity if line.countable else 1)
@@ -237,17 +276,7 @@ class Evaluator:
     ) -> set[int]:
         rule = self.rules[rank]
         remaining = sum(w.net[i] for i in lines)
-        if rule.kind is Kind.THRESHOLD:
-            amount = rule.threshold_reward(sum(spend_net[i] for i in lines))
-        elif rule.kind is Kind.PERCENT_OFF:
-            assert rule.percent is not None
-            amount = self.rounding.apply(remaining * rule.percent / 100)
-        else:
-            assert rule.amount_minor is not None
-            amount = rule.amount_minor
-        amount = min(amount, remaining)
-        if rule.basket_cap_minor is not None:
-            amount = min(amount, rule.basket_cap_minor)
+        amount = min(self.basket_amount(rule, sum(spend_net[i] for i in lines)), remaining)
         if amount <= 0:
             return set()
         shares = allocate(amount, [w.net[i] for i in lines], [self.ids[i] for i in lines])

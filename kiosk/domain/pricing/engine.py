@@ -8,6 +8,7 @@ from fractions import Fraction
 
 from kiosk.domain.catalogue import Unit
 from kiosk.domain.money import MoneyError, currency
+from kiosk.domain.pricing.allocation import round_ratio
 from kiosk.domain.pricing.apply import Evaluator, PreparedLine, Work
 from kiosk.domain.pricing.coupons import CouponCheck, check_coupons, member_qualifies
 from kiosk.domain.pricing.model import (
@@ -21,7 +22,7 @@ from kiosk.domain.pricing.model import (
     PricingError,
 )
 from kiosk.domain.pricing.points import points_earned
-from kiosk.domain.pricing.resolution import apply_order, decisions, resolve
+from kiosk.domain.pricing.resolution import Bounds, apply_order, effective, resolve
 from kiosk.domain.pricing.rules import Kind, PromotionSet, Rule, Stage
 from kiosk.domain.pricing.tax import tax_breakdown
 
@@ -54,8 +55,9 @@ def price_basket(
     rules = promotions.rules
     applicable = [r for r in sorted(eligible) if rules[r].kind is not Kind.POINTS]
     ev = Evaluator(prepared, rules, eligible, ctx.rounding)
-    order = apply_order(rules, applicable)
-    work, _ = resolve(ev, order, decisions(ev, applicable))
+    bounds = Bounds(ev)
+    order = apply_order(rules, effective(bounds, applicable))
+    work = resolve(ev, order, bounds)
 
     priced = tuple(_priced_line(p, work, rules) for p in prepared)
     savings = sum(p.base_minor - p.net_minor for p in priced)
@@ -122,7 +124,7 @@ def _prepare(index: int, line: BasketLine, ctx: PricingContext) -> PreparedLine:
             raise PricingError(f"{where}: sold by the kg but weight_g is {line.weight_g}")
         if line.quantity != 1:
             raise PricingError(f"{where}: a weighed line has quantity 1, got {line.quantity}")
-        base = ctx.rounding.apply(Fraction(line.weight_g * item.price_minor, 1000))
+        base = round_ratio(line.weight_g * item.price_minor, 1000, ctx.rounding)
     else:
         base = item.price_minor * line.quantity
     return PreparedLine(
@@ -144,9 +146,18 @@ def _eligible(
     wall: datetime,
     coupons: CouponCheck,
 ) -> dict[int, tuple[int, ...]]:
-    """Rank -> indices of the lines the rule may apply to, for rules active right now."""
+    """Rank -> indices of the lines the rule may apply to, for rules active right now.
+
+    Only the rules the indexes name for a line's item, department or tags are looked
+    at, plus the active rules without a scope and the coupons presented.
+    """
     rules = promotions.rules
     active: dict[int, bool] = {}
+    everywhere = [
+        rank
+        for rank in (*promotions.unscoped, *coupons.unlocked)
+        if _active(rules[rank], ctx, wall)
+    ]
     per_item: dict[str, list[int]] = {}
     found: dict[int, list[int]] = {}
     for line in lines:
@@ -157,9 +168,10 @@ def _eligible(
             for rank in promotions.candidates(item):
                 ok = active.get(rank)
                 if ok is None:
-                    ok = active[rank] = _active(rules[rank], rank, ctx, wall, coupons)
-                if ok and rules[rank].covers(item):
+                    ok = active[rank] = _active(rules[rank], ctx, wall)
+                if ok and (rules[rank].exclude is None or rules[rank].covers(item)):
                     ranks.append(rank)
+            ranks.extend(rank for rank in everywhere if rules[rank].covers(item))
             per_item[item.item_id] = ranks
         for rank in ranks:
             if _fits(rules[rank], line):
@@ -167,24 +179,21 @@ def _eligible(
     return {rank: tuple(indices) for rank, indices in found.items()}
 
 
-def _active(
-    rule: Rule, rank: int, ctx: PricingContext, wall: datetime, coupons: CouponCheck
-) -> bool:
-    if rule.coupon_codes and rank not in coupons.unlocked:
-        return False
+def _active(rule: Rule, ctx: PricingContext, wall: datetime) -> bool:
     return rule.window.contains(wall) and member_qualifies(rule, ctx.member)
 
 
 def _fits(rule: Rule, line: PreparedLine) -> bool:
     """Kind-specific limits: labels keep their printed price; groups count pieces."""
-    if rule.stage is Stage.PRICE:
+    stage = rule.stage
+    if stage is Stage.PRICE:
         if line.label_priced:
             return False
         if rule.member_price:
             price = line.item.member_price_minor
             return price is not None and price < line.unit_price
         return True
-    if rule.stage is Stage.GROUP:
+    if stage is Stage.GROUP:
         return line.countable
     return True
 

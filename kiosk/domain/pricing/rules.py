@@ -79,6 +79,17 @@ class Window:
 ALWAYS = Window()
 
 
+_STAGES = {
+    Kind.PRICE: Stage.PRICE,
+    Kind.MULTI_BUY: Stage.GROUP,
+    Kind.MIX_MATCH: Stage.GROUP,
+    Kind.PERCENT_OFF: Stage.ITEM,
+    Kind.AMOUNT_OFF: Stage.ITEM,
+    Kind.THRESHOLD: Stage.BASKET,
+    Kind.POINTS: Stage.POINTS,
+}
+
+
 @dataclass(frozen=True, slots=True)
 class Tier:
     spend_minor: int
@@ -114,10 +125,12 @@ class Rule:
     repeat: bool = False
     multiplier: Fraction | None = None
     member_price: bool = False  # the implicit catalogue member-price rule
+    stage: Stage = field(init=False, compare=False)
 
-    @property
-    def stage(self) -> Stage:
-        return _STAGES[self.kind] if not self.per_basket else Stage.BASKET
+    def __post_init__(self) -> None:
+        # Stored, not computed on access: pricing asks for it in its innermost loops.
+        stage = Stage.BASKET if self.per_basket else _STAGES[self.kind]
+        object.__setattr__(self, "stage", stage)
 
     def covers(self, item: Item) -> bool:
         """Whether the rule's scope (less its exclusions) includes `item`."""
@@ -139,16 +152,6 @@ class Rule:
                 reward = tier.off_minor
         return reward
 
-
-_STAGES = {
-    Kind.PRICE: Stage.PRICE,
-    Kind.MULTI_BUY: Stage.GROUP,
-    Kind.MIX_MATCH: Stage.GROUP,
-    Kind.PERCENT_OFF: Stage.ITEM,
-    Kind.AMOUNT_OFF: Stage.ITEM,
-    Kind.THRESHOLD: Stage.BASKET,
-    Kind.POINTS: Stage.POINTS,
-}
 
 MEMBER_PRICE_RULE = Rule(
     rule_id=MEMBER_PRICE_ID,
@@ -179,7 +182,7 @@ class PromotionSet:
     by_item: Mapping[str, tuple[int, ...]] = field(repr=False)
     by_department: Mapping[str, tuple[int, ...]] = field(repr=False)
     by_tag: Mapping[str, tuple[int, ...]] = field(repr=False)
-    unscoped: tuple[int, ...] = field(repr=False)
+    unscoped: tuple[int, ...] = field(repr=False)  # coupon-free rules for every item
     by_coupon: Mapping[str, int] = field(repr=False)
 
     @classmethod
@@ -199,6 +202,8 @@ class PromotionSet:
         for rank, rule in enumerate(ranked):
             for code in rule.coupon_codes:
                 by_coupon[code] = rank
+            if rule.coupon_codes:
+                continue  # reached through by_coupon once a shopper presents a code
             if rule.scope is None:
                 unscoped.append(rank)
                 continue
@@ -226,9 +231,9 @@ class PromotionSet:
         return cls.build("<none>", currency, None, ())
 
     def candidates(self, item: Item) -> set[int]:
-        """Ranks of every rule whose scope may name `item` (exclusions not yet applied)."""
-        ranks = set(self.unscoped)
-        ranks.update(self.by_item.get(item.item_id, ()))
+        """Ranks of the coupon-free rules whose scope names `item` (exclusions not yet
+        applied); rules without a scope are in `unscoped`, coupon rules in `by_coupon`."""
+        ranks = set(self.by_item.get(item.item_id, ()))
         ranks.update(self.by_department.get(item.department, ()))
         for tag in item.tags:
             ranks.update(self.by_tag.get(tag, ()))

@@ -12,18 +12,20 @@ import random
 from collections.abc import Callable, Sequence
 from typing import Any
 
+# Share of promotions per maker. Department-wide and basket-wide rules are few in a real
+# flyer (a handful per department at most); item-level rules are the bulk.
 _KINDS: tuple[tuple[str, int], ...] = (
-    ("special_price", 6),
-    ("item_percent", 22),
-    ("multi_buy", 16),
-    ("mix_match", 9),
-    ("item_amount", 9),
-    ("department_percent", 10),
-    ("department_threshold", 6),
+    ("special_price", 8),
+    ("item_percent", 27),
+    ("multi_buy", 20),
+    ("mix_match", 10),
+    ("item_amount", 12),
+    ("department_percent", 2),
+    ("department_threshold", 1),
     ("basket_threshold", 1),
     ("coupon", 8),
     ("points", 5),
-    ("department_multi_buy", 8),
+    ("department_multi_buy", 1),
 )
 
 
@@ -101,7 +103,7 @@ def _department_multi_buy(rng: random.Random, _i: list[str], depts: list[str]) -
 def _mix_match(rng: random.Random, items: list[str], depts: list[str]) -> dict[str, Any]:
     scope = (
         {"departments": [rng.choice(depts)]}
-        if rng.random() < 0.3
+        if rng.random() < 0.05
         else {"items": _items(rng, items, 2, 6)}
     )
     return _group(rng, "mix_match", scope)
@@ -185,7 +187,7 @@ def _coupon(rng: random.Random, _i: list[str], depts: list[str]) -> dict[str, An
 def _points(rng: random.Random, items: list[str], depts: list[str]) -> dict[str, Any]:
     scope = (
         {"departments": [rng.choice(depts)]}
-        if rng.random() < 0.5
+        if rng.random() < 0.1
         else {"items": _items(rng, items, 1, 5)}
     )
     multiplier = rng.choice((2, 3, 5))
@@ -228,7 +230,9 @@ def _decorate(rng: random.Random, rule: dict[str, Any]) -> None:
     if rng.random() < 0.1:
         rule["members_only"] = True
     if rule["kind"] != "points":
-        if rng.random() < 0.05:
+        # "不与其他优惠同享" is for item deals; a store-wide exclusive rule would shut out
+        # every other promotion, which head office does through coupons only.
+        if rng.random() < 0.05 and "scope" in rule:
             rule["exclusive"] = True
         if rng.random() < 0.2:
             rule["priority"] = rng.randint(1, 10)

@@ -22,12 +22,15 @@ def tax_breakdown(
     net = gross − tax. Tax-exclusive: net is the sum of the lines' nets, tax = net × r,
     gross = net + tax. Rows sum exactly, by construction, to the amounts charged.
     """
+    per_class: dict[str, int] = {}
+    for line in lines:
+        per_class[line.tax_class] = per_class.get(line.tax_class, 0) + line.net_minor
     amounts: dict[Fraction, int] = {}
     classes: dict[Fraction, set[str]] = {}
-    for line in lines:
-        rate = rates[line.tax_class]
-        amounts[rate] = amounts.get(rate, 0) + line.net_minor
-        classes.setdefault(rate, set()).add(line.tax_class)
+    for tax_class, amount in per_class.items():
+        rate = rates[tax_class]
+        amounts[rate] = amounts.get(rate, 0) + amount
+        classes.setdefault(rate, set()).add(tax_class)
     rows = []
     for rate in sorted(amounts):
         amount = amounts[rate]
