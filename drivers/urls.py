@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from urllib.parse import parse_qsl, unquote, urlsplit
+from urllib.parse import SplitResult, parse_qsl, unquote, urlsplit
 
 import serial
 
@@ -78,6 +78,14 @@ class UsbSpec:
 TransportSpec = SerialSpec | TcpSpec | FileSpec | UsbSpec
 
 
+def _split(url: str) -> SplitResult:
+    """urlsplit, with its ValueError (e.g. "Invalid IPv6 URL" for tcp://[) made ours."""
+    try:
+        return urlsplit(url)
+    except ValueError as exc:
+        raise TransportUrlError(url, f"not a URL: {exc}") from None
+
+
 def parse_transport_url(url: str) -> TransportSpec:
     """Parse and validate a device URL without opening anything.
 
@@ -89,7 +97,7 @@ def parse_transport_url(url: str) -> TransportSpec:
     if url.startswith("/"):  # a plain device path: a pty made by a simulator, a tty
         split = urlsplit("serial://" + url)
         return _parse_serial(url, split.path, split.query)
-    split = urlsplit(url)
+    split = _split(url)
     scheme = split.scheme.lower()
     if scheme in ("serial", "pty"):
         if split.netloc:
@@ -199,7 +207,7 @@ def _parse_tcp(url: str, netloc: str, path: str, query: str) -> TcpSpec:
         raise TransportUrlError(url, f"tcp URLs have no path, got {path!r}")
     if query:
         raise TransportUrlError(url, f"tcp URLs take no options, got {query!r}")
-    split = urlsplit(f"//{netloc}")
+    split = _split(f"//{netloc}")
     try:
         port = split.port
     except ValueError:

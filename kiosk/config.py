@@ -94,7 +94,7 @@ class _Section:
         value = self._get(key, str, default)
         if choices and value is not None and value not in choices:
             raise ConfigError(f"{self.where(key)}: {value!r} is not one of {', '.join(choices)}")
-        if isinstance(value, str) and not value.strip():
+        if key in self.table and isinstance(value, str) and not value.strip():
             raise ConfigError(f"{self.where(key)}: must not be empty")
         return value
 

@@ -21,13 +21,12 @@ them over the same transports (STYLE.md, OctoPrint's virtual printer).
 from __future__ import annotations
 
 import dataclasses
-import enum
 import logging
 import queue
 import threading
 import time
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Self
@@ -35,10 +34,10 @@ from typing import TYPE_CHECKING, Self
 from drivers.printer.cjk import Codec
 from drivers.printer.escpos_printer import ReceiptPrinter
 from drivers.printer.sim import PrinterSimulator, PtyPrinterSimulator
-from drivers.printer.status import NotReady, Readiness
-from drivers.scale import ScaleHealth, ScaleStatus, SicsScale, Toledo8217Scale, Weight, open_scale
+from drivers.printer.status import Readiness
+from drivers.scale import SicsScale, Toledo8217Scale, Weight, open_scale
 from drivers.scale.sim import ScaleModel, SicsSimulator, Toledo8217Simulator, make_scale_simulator
-from drivers.scanner import Scan, ScannerHealth, ScannerReader, open_scanner
+from drivers.scanner import Scan, ScannerReader, open_scanner
 from drivers.scanner.sim import ScannerSimulator
 from drivers.simlink import PtyLink
 from kiosk.device_config import (
@@ -57,9 +56,26 @@ from kiosk.device_config import (
     ScaleConfig,
     ScannerConfig,
 )
+from kiosk.device_health import (
+    DeviceHealth,
+    DeviceState,
+    Reading,
+    camera_reading,
+    printer_reading,
+    scale_reading,
+    scanner_reading,
+)
 
 if TYPE_CHECKING:  # OpenCV is the optional `camera` extra: imported only for a camera
-    from drivers.camera import CameraHealth, CameraReader
+    from drivers.camera import CameraReader
+
+__all__ = [
+    "SIMULATED_DEFAULTS",
+    "DeviceHealth",
+    "DeviceManager",
+    "DeviceState",
+    "planned_roles",
+]
 
 log = logging.getLogger(__name__)
 
@@ -77,64 +93,11 @@ Scale = Toledo8217Scale | SicsScale
 Simulator = ScannerSimulator | PrinterSimulator | Toledo8217Simulator | SicsSimulator
 
 
-class DeviceState(enum.StrEnum):
-    STOPPED = "stopped"  # not started yet, stopped, or a video file played to its end
-    STARTING = "starting"  # the manager has not opened the driver yet
-    RUNNING = "running"  # the driver runs (see `connected` for the device itself)
-    FAILED = "failed"  # the driver could not be opened or its thread died: see last_error
-
-
-@dataclass(frozen=True, slots=True)
-class DeviceHealth:
-    """One device's state, as `kiosk devices` shows it and the UI reads it.
-
-    `connected`: the device answers (scanner/camera: its link is up; scale: it answers
-    requests; printer: it answers status requests). `fault`: a condition the device
-    reports that stops it being used (printer not ready, scale overload), or None.
-    `counters` only grow while the manager runs.
-    """
-
-    role: str
-    driver: str
-    url: str
-    simulated: bool
-    state: DeviceState
-    connected: bool
-    last_error: str | None
-    fault: str | None = None
-    detail: str = ""
-    counters: Mapping[str, int] = field(default_factory=dict)
-
-    def as_dict(self) -> dict[str, object]:
-        return {
-            "role": self.role,
-            "driver": self.driver,
-            "url": self.url,
-            "simulated": self.simulated,
-            "state": self.state.value,
-            "connected": self.connected,
-            "fault": self.fault,
-            "last_error": self.last_error,
-            "detail": self.detail,
-            "counters": dict(self.counters),
-        }
-
-
-@dataclass(frozen=True, slots=True)
-class _Reading:
-    state: DeviceState
-    connected: bool
-    last_error: str | None
-    fault: str | None
-    detail: str
-    counters: dict[str, int]
-
-
 @dataclass(slots=True)
 class _Device:
     """An opened driver, with how to read its health and how to stop it."""
 
-    read: Callable[[], _Reading]
+    read: Callable[[], Reading]
     stop: Callable[[], None]
 
 
@@ -272,10 +235,10 @@ class DeviceManager:
             if device is not None and state is not DeviceState.STOPPED:
                 reading = device.read()
             elif role in failed:
-                reading = _Reading(DeviceState.FAILED, False, failed[role], None, "", {})
+                reading = Reading(DeviceState.FAILED, False, failed[role], None, "", {})
             else:
                 idle = DeviceState.STARTING if state is DeviceState.STARTING else state
-                reading = _Reading(idle, False, None, None, "", {})
+                reading = Reading(idle, False, None, None, "", {})
             out[role] = DeviceHealth(
                 role=role,
                 driver=config.driver,
@@ -390,13 +353,13 @@ class DeviceManager:
                 events=self.scans,
                 duplicate_window_s=config.duplicate_window_ms / 1000,
             )
-            self._register(role, _Device(lambda: _scanner_reading(reader.health()), reader.stop))
+            self._register(role, _Device(lambda: scanner_reading(reader.health()), reader.stop))
             with self._lock:
                 self._scanners[role] = reader
             reader.start()
         elif isinstance(config, CameraConfig):
             camera = _open_camera(role, config, self.scans)
-            self._register(role, _Device(lambda: _camera_reading(camera.health()), camera.stop))
+            self._register(role, _Device(lambda: camera_reading(camera.health()), camera.stop))
             with self._lock:
                 self._scanners[role] = camera
             camera.start()
@@ -408,7 +371,9 @@ class DeviceManager:
                 codec=codec,
                 status_timeout_s=config.status_timeout_ms / 1000,
             )
-            device = _Device(lambda: self._printer_reading(printer), printer.close)
+            device = _Device(
+                lambda: printer_reading(printer.health(), self._readiness_now()), printer.close
+            )
             self._register(role, device)
             with self._lock:
                 self._printer = printer
@@ -423,44 +388,18 @@ class DeviceManager:
                 stream=config.stream,
                 events=self.weights,
             )
-            self._register(role, _Device(lambda: _scale_reading(scale.health()), scale.stop))
+            self._register(role, _Device(lambda: scale_reading(scale.health()), scale.stop))
             with self._lock:
                 self._scales[role] = scale
             scale.start()
 
+    def _readiness_now(self) -> Readiness | None:
+        with self._lock:
+            return self._readiness
+
     def _register(self, role: str, device: _Device) -> None:
         with self._lock:
             self._devices[role] = device
-
-    def _printer_reading(self, printer: ReceiptPrinter) -> _Reading:
-        health = printer.health()
-        with self._lock:
-            answer = self._readiness
-        connected = health.connected
-        fault: str | None = None
-        if answer is None:
-            detail = "status not asked yet"
-        elif answer.ok:
-            detail = "; ".join(("ready", *answer.warnings))
-        else:
-            reason = answer.reason.value if answer.reason else "not ready"
-            fault = f"{reason}: {answer.detail}"
-            detail = f"not ready ({fault})"
-            connected = connected and answer.reason is not NotReady.NO_ANSWER
-        if health.jobs_pending:
-            detail += f"; {health.jobs_pending} job(s) waiting, {health.jobs_stuck} stuck"
-        counters = {
-            "jobs_printed": health.jobs_printed,
-            "jobs_pending": health.jobs_pending,
-            "jobs_stuck": health.jobs_stuck,
-            "print_failures": health.print_failures,
-            "status_queries": health.status_queries,
-            "no_answers": health.no_answers,
-            "invalid_answers": health.invalid_answers,
-            "reconnects": health.reconnects,
-            "bytes_out": health.bytes_out,
-        }
-        return _Reading(DeviceState.RUNNING, connected, health.last_error, fault, detail, counters)
 
 
 # --- opening and reading drivers ----------------------------------------------------------
@@ -487,71 +426,3 @@ def _open_camera(role: str, config: CameraConfig, scans: queue.Queue[Scan]) -> C
         max_fps=config.max_fps,
         duplicate_window_s=config.duplicate_window_ms / 1000,
     )
-
-
-def _scanner_reading(health: ScannerHealth) -> _Reading:
-    counters = {
-        "scans": health.scans,
-        "rejected_frames": health.rejected_frames,
-        "partial_frames_dropped": health.partial_frames_dropped,
-        "duplicates_suppressed": health.duplicates_suppressed,
-        "discarded_while_disabled": health.discarded_while_disabled,
-        "reconnects": health.reconnects,
-    }
-    if health.transport is not None:
-        counters["bytes_in"] = health.transport.bytes_in
-        counters["bytes_out"] = health.transport.bytes_out
-    detail = f"{health.scans} scan(s)" + ("" if health.enabled else "; disabled")
-    state = DeviceState.RUNNING if health.running else DeviceState.FAILED
-    return _Reading(state, health.connected, health.last_error, None, detail, counters)
-
-
-def _camera_reading(health: CameraHealth) -> _Reading:
-    counters = {
-        "frames": health.frames,
-        "frames_with_codes": health.frames_with_codes,
-        "scans": health.scans,
-        "duplicates": health.duplicates,
-        "reopens": health.reopens,
-        "discarded_while_disabled": health.discarded_while_disabled,
-    }
-    detail = f"{health.scans} scan(s) in {health.frames} frame(s)"
-    if health.finished:
-        detail += "; video ended"
-        state = DeviceState.STOPPED if health.last_error is None else DeviceState.FAILED
-    else:
-        state = DeviceState.RUNNING
-    return _Reading(state, health.connected, health.last_error, None, detail, counters)
-
-
-_SCALE_FAULTS = frozenset(
-    {ScaleStatus.OVERLOAD, ScaleStatus.UNDERLOAD, ScaleStatus.ZERO_ERROR, ScaleStatus.ERROR}
-)
-
-
-def describe_weight(weight: Weight | None) -> str:
-    """A reading as a technician reads it: "1250 g, stable", "overload", "no reading"."""
-    if weight is None:
-        return "no reading yet"
-    if weight.status is ScaleStatus.OK and weight.grams is not None:
-        return f"{weight.grams} g, " + ("stable" if weight.stable else "in motion")
-    return weight.status.value.replace("_", " ") + (f" ({weight.detail})" if weight.detail else "")
-
-
-def _scale_reading(health: ScaleHealth) -> _Reading:
-    counters = {
-        "readings": health.readings,
-        "timeouts": health.timeouts,
-        "garbage_frames": health.garbage_frames,
-        "reconnects": health.reconnects,
-    }
-    if health.transport is not None:
-        counters["bytes_in"] = health.transport.bytes_in
-        counters["bytes_out"] = health.transport.bytes_out
-    last = health.last_weight
-    fault = None
-    if health.connected and last is not None and last.status in _SCALE_FAULTS:
-        fault = describe_weight(last)
-    state = DeviceState.RUNNING if health.running else DeviceState.FAILED
-    detail = describe_weight(last) if health.connected else "not answering"
-    return _Reading(state, health.connected, health.last_error, fault, detail, counters)

@@ -10,7 +10,10 @@ import pytest
 import zxingcpp
 
 from drivers.camera.synthetic import barcode_image, blank_frame, frame_with, write_video
+from drivers.printer.escpos_printer import PrinterHealth
 from drivers.printer.sim import PtyPrinterSimulator, TcpPrinterSimulator
+from drivers.printer.status import Readiness
+from drivers.scale import ScaleStatus, Weight
 from drivers.scale.sim import ScaleModel, SicsSimulator, Toledo8217Simulator
 from drivers.scanner import Scan
 from drivers.scanner.sim import ScannerSimulator
@@ -22,7 +25,8 @@ from kiosk.device_config import (
     ScaleConfig,
     ScannerConfig,
 )
-from kiosk.device_manager import DeviceManager, DeviceState, describe_weight
+from kiosk.device_health import DeviceState, describe_weight, printer_reading
+from kiosk.device_manager import DeviceManager
 from tests.drivers.fdcheck import no_fd_leaks  # noqa: F401 - fixture
 from tests.drivers.waiting import wait_until
 
@@ -312,8 +316,32 @@ def test_disabled_scanners_drop_reads_until_enabled(rig: Rig) -> None:
     [(1250, True, "1250 g, stable"), (1240, False, "1240 g, in motion")],
 )
 def test_weights_are_described_for_a_technician(grams: int, stable: bool, expected: str) -> None:
-    from drivers.scale import ScaleStatus, Weight  # noqa: PLC0415
-
     assert describe_weight(Weight(grams, stable, ScaleStatus.OK, 0.0)) == expected
     assert describe_weight(Weight(None, False, ScaleStatus.OVERLOAD, 0.0)) == "overload"
     assert describe_weight(None) == "no reading yet"
+
+
+def test_printer_health_shows_warnings_and_waiting_jobs() -> None:
+    health = PrinterHealth(
+        url="tcp://10.0.0.9:9100",
+        connected=True,
+        last_error=None,
+        last_status=None,
+        jobs_printed=3,
+        jobs_pending=2,
+        jobs_stuck=1,
+        print_failures=4,
+        status_queries=40,
+        no_answers=0,
+        invalid_answers=0,
+        reconnects=0,
+        bytes_out=900,
+    )
+    near_end = Readiness(ok=True, warnings=("paper near end: replace the roll soon",))
+    reading = printer_reading(health, near_end)
+    assert reading.detail == (
+        "ready; paper near end: replace the roll soon; 2 job(s) waiting, 1 stuck"
+    )
+    assert reading.fault is None
+    assert reading.counters["jobs_stuck"] == 1
+    assert printer_reading(health, None).detail.startswith("status not asked yet")

@@ -25,7 +25,10 @@ _HID_OPTIONS = frozenset({"serial", "gs", "framing", "timeout_ms"})
 
 def parse_hid_url(url: str) -> tuple[HidSelector, HidKeyDecoder]:
     """Validate a `hid://` URL; raises `TransportUrlError` naming what is wrong."""
-    split = urlsplit(url)
+    try:
+        split = urlsplit(url)
+    except ValueError as exc:  # e.g. "Invalid IPv6 URL"
+        raise TransportUrlError(url, f"not a URL: {exc}") from None
     try:
         options = dict(parse_qsl(split.query, strict_parsing=bool(split.query)))
     except ValueError:

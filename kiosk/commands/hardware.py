@@ -11,6 +11,9 @@ kiosk does; `--simulate` runs the in-repo simulators instead of hardware (issue 
   stable weight from each scale and waits for one scan from each scanner and the
   camera (a simulated scanner "reads" a test code), then prints PASS/FAIL per device
   with a reason a technician can act on; exit 0 only if every device passed.
+
+Both open the devices themselves (serial ports exclusively): stop the kiosk service
+first, or they report the ports as busy.
 """
 
 from __future__ import annotations
@@ -37,7 +40,8 @@ from kiosk.device_config import (
     PrinterConfig,
     ScaleConfig,
 )
-from kiosk.device_manager import DeviceHealth, DeviceManager, DeviceState
+from kiosk.device_health import DeviceHealth, DeviceState
+from kiosk.device_manager import DeviceManager
 from kiosk.errors import ConfigError
 from kiosk.logging_setup import mask
 
@@ -238,7 +242,7 @@ def _wait_for(condition: Callable[[], bool], timeout: float) -> bool:
 def _check_printer(manager: DeviceManager) -> tuple[bool, str]:
     printer = manager.printer
     if printer is None:
-        return False, "the printer driver did not start"
+        return False, f"the printer driver did not start within {START_TIMEOUT_S:g} s"
     _wait_for(lambda: printer.health().connected, CONNECT_TIMEOUT_S)
     answer = printer.ready()
     if not answer.ok:
@@ -280,7 +284,7 @@ def scale_advice(last: Weight | None, timeout_s: float) -> str:
 def _check_scale(manager: DeviceManager, role: str, timeout_s: float) -> tuple[bool, str]:
     scale = manager.scale(role)
     if scale is None:
-        return False, "the scale driver did not start"
+        return False, f"the scale driver did not start within {START_TIMEOUT_S:g} s"
     try:
         weight = scale.read_stable(timeout_s)
     except ScaleNotStable as exc:

@@ -127,6 +127,7 @@ def test_file_and_usb_urls_parse() -> None:
         ("usb://04b8", "VID:PID"),
         ("usb://04bg:0202", "hex"),
         ("usb://04b8:0202?in_ep=0x01", "out of range"),
+        ("tcp://[", "not a URL"),
     ],
 )
 def test_bad_url_raises_typed_error_naming_url_and_problem(url: str, problem: str) -> None:

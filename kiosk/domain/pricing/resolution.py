@@ -35,7 +35,7 @@ from dataclasses import dataclass
 from kiosk.domain.pricing.apply import Evaluator, Work, percent_of
 from kiosk.domain.pricing.rules import Kind, Rule, Stage
 
-MAX_EXACT_DECISIONS = 6
+MAX_EXACT_DECISIONS = 8
 MAX_SEARCH_WORK = 4096  # rule-on-line applications, summed over component evaluations
 MAX_GLOBAL_CHOICES = 3
 
@@ -246,22 +246,22 @@ class Resolver:
         self.components = sorted(roots, key=first_id.__getitem__)
         self.choices = {c: [u for u in self.units if u[1] == c] for c in self.components}
         self.lines = {c: [i for i, ci in enumerate(comp) if ci == c] for c in roots}
-        self.local = {c: self._restricted(line_rules, set(self.lines[c])) for c in roots}
-        self.work = {c: sum(map(len, self.local[c].eligible.values())) for c in roots}
+        split: dict[int, dict[int, list[int]]] = {c: {} for c in roots}
+        fixed_split: dict[int, list[int]] = {}
+        for rank in line_rules:
+            for i in ev.eligible[rank]:
+                into = split[comp[i]] if comp[i] in roots else fixed_split
+                into.setdefault(rank, []).append(i)
+        self.local = {
+            c: ev.restricted({r: tuple(lines) for r, lines in split[c].items()}) for c in roots
+        }
+        self.work = {c: sum(map(len, split[c].values())) for c in roots}
+        fixed = ev.restricted({r: tuple(lines) for r, lines in fixed_split.items()})
         fixed_lines = [i for i, c in enumerate(comp) if c not in roots]
-        fixed = self._restricted(line_rules, set(fixed_lines))
-        self.fixed = self._evaluate(fixed, list(fixed.eligible), fixed_lines)
+        self.fixed = self._evaluate(fixed, [r for r in order if r in fixed.eligible], fixed_lines)
         self.cache: dict[tuple[int, frozenset[Unit]], _Part] = {}
         self.weight = {u: 1 << (len(self.units) - 1 - j) for j, u in enumerate(self.units)}
         self.comp = comp
-
-    def _restricted(self, ranks: Sequence[int], lines: set[int]) -> Evaluator:
-        eligible = {}
-        for rank in ranks:
-            inside = tuple(i for i in self.ev.eligible[rank] if i in lines)
-            if inside:
-                eligible[rank] = inside
-        return self.ev.restricted(eligible)
 
     def best(self) -> Evaluator:
         """An evaluator restricted to the best combination found; run it over `order`."""

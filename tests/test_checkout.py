@@ -1,0 +1,130 @@
+"""The checkout shell on the demo store: scans in, journal and sale out, bad input refused."""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Iterator
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+
+from kiosk.app import load_promotion_file, open_checkout, seed_demo_store
+from kiosk.checkout import Checkout
+from kiosk.config import KioskConfig
+from kiosk.domain.barcodes import variable_measure_label
+from kiosk.domain.transaction import AttendantReason, Status
+from kiosk.payment.stub import StubPaymentProvider
+
+NOW = datetime(2026, 11, 27, 11, 0).astimezone()  # a Friday morning
+MILK = "6920101000010"  # D-MILK-250, 3.50, "3 for 2" in the demo promotions
+MILK_PACK_CODE = "6920101000027"  # a second GTIN of the same item
+TOAST = "6920909000014"  # B-TOAST-400, 12.90
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> KioskConfig:
+    return seed_demo_store(tmp_path / "kiosk")
+
+
+@pytest.fixture
+def checkout(store: KioskConfig) -> Iterator[Checkout]:
+    ids = (f"id{n}" for n in itertools.count())
+    lane = open_checkout(store, clock=lambda: NOW, ids=lambda: next(ids))
+    yield lane
+    lane.close()
+
+
+def test_scans_build_a_priced_basket_with_the_multi_buy_explained(checkout: Checkout) -> None:
+    for code in (MILK, MILK_PACK_CODE, MILK, TOAST):
+        assert checkout.scan(code).status == "added"
+    priced = checkout.priced()
+    assert priced.subtotal_minor == 3 * 350 + 1290
+    assert priced.total_minor == 2 * 350 + 1290
+    discounts = [d for line in priced.lines for d in line.discounts]
+    assert [d.rule_id for d in discounts] == ["MILK-3FOR2"]
+    assert discounts[0].amount_minor == 350
+
+
+def test_deli_label_adds_the_weighed_line_at_the_label_price(checkout: Checkout) -> None:
+    label = variable_measure_label("10005", weight_g=386, price_minor=3011)
+    outcome = checkout.scan(label)
+    assert outcome.status == "added"
+    (line,) = checkout.state.lines
+    assert line.item.item_id == "DL-ROAST-PORK"
+    assert line.weight_g == 386
+    assert checkout.priced().total_minor == 3011
+
+
+def test_unknown_invalid_and_payment_codes_never_reach_the_basket(checkout: Checkout) -> None:
+    assert checkout.scan("6901234567892").status == "rejected"  # valid GTIN, not sold here
+    bad = checkout.scan("6920101000011")  # check digit off by one
+    assert bad.status == "rejected"
+    assert "check digit" in bad.message
+    payment = checkout.scan("134567890123456789")  # a WeChat Pay payment code
+    assert payment.status == "payment_code"
+    assert "134567890123456789" not in repr(payment)
+    assert checkout.state.lines == ()
+
+
+def test_expired_gs1_item_is_blocked(checkout: Checkout) -> None:
+    outcome = checkout.scan("]C10106920101000010\x1d17261126")  # expired yesterday
+    assert outcome.status == "rejected"
+    assert "expired on 2026-11-26" in outcome.message
+    assert checkout.scan("]C1010692010100001017261127").status == "added"  # today is fine
+
+
+def test_member_code_applies_member_prices(checkout: Checkout) -> None:
+    checkout.scan("6920707000049")  # H-TISSUE-10: 29.90, member price 26.90
+    before = checkout.priced().total_minor
+    assert checkout.scan("M8800123456").status == "member"
+    assert checkout.priced().total_minor == before - 300
+
+
+def test_age_restricted_item_needs_an_attendant_before_payment(checkout: Checkout) -> None:
+    assert checkout.scan("6920303000016").status == "added"  # DR-BEER-LAGER-330 (18+)
+    assert checkout.state.status is Status.ATTENDANT_REQUIRED
+    checkout.approve("A001", AttendantReason.AGE_CHECK)
+    assert checkout.state.status is Status.SHOPPING
+
+
+def test_paid_sale_is_recorded_once_with_its_outbox_message(
+    checkout: Checkout, store: KioskConfig
+) -> None:
+    checkout.scan(TOAST)
+    checkout.start_checkout()
+    provider = StubPaymentProvider(store.paths.data_dir / "ledger.db")
+    try:
+        assert checkout.pay(provider).status == "approved"
+    finally:
+        provider.close()
+    tx_id = checkout.state.tx_id
+    assert checkout.state.status is Status.PAID
+    checkout.finish(printed=True)
+    assert checkout.state.status is Status.IDLE
+    assert checkout.journal.sale_ids() == [tx_id]
+    assert [m.key for m in checkout.journal.outbox_pending()] == [tx_id]
+
+
+def test_power_loss_mid_basket_restores_lines(store: KioskConfig) -> None:
+    ids = (f"id{n}" for n in itertools.count())
+    lane = open_checkout(store, clock=lambda: NOW, ids=lambda: next(ids))
+    lane.scan(MILK)
+    lane.scan(TOAST)
+    before = lane.state
+    lane.close()  # as if the power went: nothing else is written
+    again = open_checkout(store, clock=lambda: NOW, ids=lambda: f"new{next(ids)}")
+    try:
+        assert again.state == before
+        assert again.priced().total_minor == 350 + 1290
+    finally:
+        again.close()
+
+
+def test_bad_promotions_file_keeps_the_last_good_set(store: KioskConfig) -> None:
+    path = store.paths.promotions
+    assert path is not None
+    good = load_promotion_file(path)
+    path.write_text('{"version": 1, "currency": "CNY", "promotions": [{"id": "x"}]}', "utf-8")
+    kept = load_promotion_file(path)
+    assert kept.rules == good.rules
