@@ -128,9 +128,7 @@ def bench_journal(tmp: Path, runs: int) -> dict[str, float]:
 
         start = time.perf_counter()
         raw.execute("BEGIN IMMEDIATE")
-        raw.execute(
-            "INSERT INTO journal VALUES (?, 'bench', 'item_added', ?, 0, 0)", (i + 1, body)
-        )
+        raw.execute("INSERT INTO journal VALUES (?, 'bench', 'item_added', ?, 0, 0)", (i + 1, body))
         raw.execute("COMMIT")
         raw_samples.append(time.perf_counter() - start)
     journal.close()

@@ -7,13 +7,14 @@ key or a bad value stops start-up with a message naming the file, section and ke
 from __future__ import annotations
 
 import tomllib
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from fractions import Fraction
 from importlib import resources
 from pathlib import Path
 from typing import Any, TypeVar
 
+from kiosk.config_table import REQUIRED, Table
 from kiosk.device_config import DevicesConfig
 from kiosk.domain.barcodes import BarcodeConfig
 from kiosk.domain.money import CURRENCIES, Rounding
@@ -63,74 +64,6 @@ class KioskConfig:
     devices: DevicesConfig = field(default_factory=DevicesConfig)
 
 
-class _Section:
-    """Typed getters over one TOML table; remembers which keys were read."""
-
-    def __init__(self, source: str, name: str, table: object) -> None:
-        if not isinstance(table, Mapping):
-            raise ConfigError(f"{source}: [{name}] must be a table")
-        self.source = source
-        self.name = name
-        self.table: Mapping[str, Any] = table
-        self.used: set[str] = set()
-
-    def where(self, key: str) -> str:
-        return f"{self.source}: [{self.name}] {key}"
-
-    def _get(self, key: str, kind: type[T] | tuple[type, ...], default: object) -> Any:
-        self.used.add(key)
-        if key not in self.table:
-            if default is _REQUIRED:
-                raise ConfigError(f"{self.where(key)}: missing (required)")
-            return default
-        value = self.table[key]
-        if isinstance(value, bool) and kind is not bool:
-            raise ConfigError(f"{self.where(key)}: expected {_kind_name(kind)}, got {value!r}")
-        if not isinstance(value, kind):
-            raise ConfigError(f"{self.where(key)}: expected {_kind_name(kind)}, got {value!r}")
-        return value
-
-    def text(self, key: str, default: object = None, choices: tuple[str, ...] = ()) -> Any:
-        value = self._get(key, str, default)
-        if choices and value is not None and value not in choices:
-            raise ConfigError(f"{self.where(key)}: {value!r} is not one of {', '.join(choices)}")
-        if key in self.table and isinstance(value, str) and not value.strip():
-            raise ConfigError(f"{self.where(key)}: must not be empty")
-        return value
-
-    def integer(self, key: str, default: object, minval: int, maxval: int) -> int:
-        value: int = self._get(key, int, default)
-        if not minval <= value <= maxval:
-            raise ConfigError(f"{self.where(key)}: {value} out of range {minval}..{maxval}")
-        return value
-
-    def flag(self, key: str, default: object) -> bool:
-        value: bool = self._get(key, bool, default)
-        return value
-
-    def table_of(self, key: str, convert: Callable[[str, object], T]) -> dict[str, T]:
-        raw = self._get(key, Mapping, {})
-        return {k: convert(f"{self.where(key)}.{k}", v) for k, v in raw.items()}
-
-    def finish(self) -> None:
-        unknown = sorted(set(self.table) - self.used)
-        if unknown:
-            raise ConfigError(f"{self.source}: [{self.name}] unknown key(s): {', '.join(unknown)}")
-
-
-_REQUIRED = object()
-
-
-def _kind_name(kind: object) -> str:
-    names: dict[object, str] = {
-        str: "a string",
-        int: "an integer",
-        bool: "true or false",
-        Mapping: "a table",
-    }
-    return names.get(kind, str(kind))
-
-
 def _text(where: str, value: object) -> str:
     if not isinstance(value, str) or not value:
         raise ConfigError(f"{where}: expected a non-empty string, got {value!r}")
@@ -172,14 +105,14 @@ def parse_config(
     if unknown:
         raise ConfigError(f"{source}: unknown section(s): {', '.join(unknown)}")
 
-    kiosk = _Section(source, "kiosk", raw.get("kiosk", {}))
-    kiosk_id = kiosk.text("id", _REQUIRED)
+    kiosk = Table(source, "kiosk", raw.get("kiosk", {}))
+    kiosk_id = kiosk.text("id", REQUIRED)
     kiosk.finish()
 
-    store = _Section(source, "store", raw.get("store", {}))
-    currency = store.text("currency", _REQUIRED, choices=tuple(sorted(CURRENCIES)))
+    store = Table(source, "store", raw.get("store", {}))
+    currency = store.text("currency", REQUIRED, choices=tuple(sorted(CURRENCIES)))
     store_cfg = StoreConfig(
-        store_id=store.text("id", _REQUIRED),
+        store_id=store.text("id", REQUIRED),
         names=store.table_of("name", _text),
         address=store.text("address", ""),
         tax_id=store.text("tax_id", ""),
@@ -191,7 +124,7 @@ def parse_config(
     )
     store.finish()
 
-    tax = _Section(source, "tax", raw.get("tax", {}))
+    tax = Table(source, "tax", raw.get("tax", {}))
     rates = {k: _percent(tax.where(k), v) for k, v in tax.table.items()}
     tax.used.update(rates)
     if not rates:
@@ -200,7 +133,7 @@ def parse_config(
 
     barcodes = BarcodeConfig.from_mapping(raw.get("barcodes", {}), f"{source}: [barcodes]")
 
-    receipt = _Section(source, "receipt", raw.get("receipt", {}))
+    receipt = Table(source, "receipt", raw.get("receipt", {}))
     paper = receipt.integer("paper_mm", 80, 58, 80)
     if paper not in (58, 80):
         raise ConfigError(f"{receipt.where('paper_mm')}: must be 58 or 80")
@@ -211,7 +144,7 @@ def parse_config(
     )
     receipt.finish()
 
-    paths = _Section(source, "paths", raw.get("paths", {}))
+    paths = Table(source, "paths", raw.get("paths", {}))
     configured = Path(paths.text("data_dir", "/var/lib/kiosk"))
     base = data_dir or configured
     promotions = paths.text("promotions", None)

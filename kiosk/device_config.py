@@ -39,7 +39,6 @@ with the drivers' own parsers, without opening anything.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -48,6 +47,7 @@ from drivers.scale import DRIVERS as SCALE_DRIVERS
 from drivers.scanner.factory import parse_hid_url
 from drivers.scanner.serial_scanner import MODELS as SCANNER_MODELS
 from drivers.transport import FileSpec, UsbSpec, parse_transport_url
+from kiosk.config_table import REQUIRED, Table
 from kiosk.errors import ConfigError
 
 T = TypeVar("T")
@@ -169,8 +169,8 @@ class DevicesConfig:
         does not take, a bad URL or an out-of-range option.
         """
         file = source.removesuffix("[devices]").rstrip().removesuffix(":") or "<config>"
-        top = _Table(file, "devices", mapping)
-        simulate = top.boolean("simulate", False)
+        top = Table(file, "devices", mapping, DeviceConfigError)
+        simulate = top.flag("simulate", False)
         unknown = sorted(set(top.table) - {"simulate", *ROLES})
         if unknown:
             raise DeviceConfigError(
@@ -188,8 +188,8 @@ class DevicesConfig:
 
 
 def _device(file: str, role: str, raw: object) -> DeviceConfig:
-    table = _Table(file, f"devices.{role}", raw)
-    driver: str = table.string("driver", _REQUIRED, choices=ROLE_DRIVERS[role])
+    table = Table(file, f"devices.{role}", raw, DeviceConfigError)
+    driver: str = table.text("driver", REQUIRED, choices=ROLE_DRIVERS[role])
     allowed = DRIVER_KEYS[driver]
     unknown = sorted(set(table.table) - {"driver", *allowed})
     if unknown:
@@ -197,7 +197,7 @@ def _device(file: str, role: str, raw: object) -> DeviceConfig:
             f"{file}: [devices.{role}] unknown key(s): {', '.join(unknown)} "
             f"({driver} takes: {', '.join(allowed)})"
         )
-    url: str = table.string("url", _REQUIRED)
+    url: str = table.text("url", REQUIRED)
     device: DeviceConfig
     if driver in (SERIAL_SCANNER, HID_SCANNER):
         _check_scanner_url(table, driver, url)
@@ -205,7 +205,7 @@ def _device(file: str, role: str, raw: object) -> DeviceConfig:
             role=role,
             driver=driver,
             url=url,
-            model=table.string("model", "generic", choices=tuple(SCANNER_MODELS)),
+            model=table.text("model", "generic", choices=tuple(SCANNER_MODELS)),
             duplicate_window_ms=table.integer("duplicate_window_ms", 500, 0, 10_000),
         )
     elif driver == CAMERA:
@@ -224,7 +224,7 @@ def _device(file: str, role: str, raw: object) -> DeviceConfig:
             role=role,
             driver=driver,
             url=url,
-            codec=table.string("codec", "gb18030", choices=("gb18030", "gbk")),
+            codec=table.text("codec", "gb18030", choices=("gb18030", "gbk")),
             paper_mm=table.integer("paper_mm", 80, 58, 80),
             status_timeout_ms=table.integer("status_timeout_ms", 500, 50, 10_000),
         )
@@ -238,20 +238,20 @@ def _device(file: str, role: str, raw: object) -> DeviceConfig:
             url=url,
             poll_ms=table.integer("poll_ms", 200, 20, 10_000),
             response_timeout_ms=table.integer("response_timeout_ms", 1000, 50, 30_000),
-            stream=table.boolean("stream", False),
+            stream=table.flag("stream", False),
         )
     table.finish()
     return device
 
 
-def _url_error(table: _Table, url: str, exc: Exception) -> DeviceConfigError:
+def _url_error(table: Table, url: str, exc: Exception) -> DeviceConfigError:
     # The drivers' parsers raise TransportUrlError, but urllib's own ValueError (e.g.
     # "Invalid IPv6 URL" for "tcp://[") can still come through: name the URL either way.
     problem = str(exc) if isinstance(exc, DriverError) else f"bad device URL {url!r}: {exc}"
     return DeviceConfigError(f"{table.where('url')}: {problem}")
 
 
-def _check_serial_url(table: _Table, url: str, what: str) -> None:
+def _check_serial_url(table: Table, url: str, what: str) -> None:
     """A byte-stream device (scanner, scale): serial, pty or TCP; not a file or raw USB."""
     try:
         spec = parse_transport_url(url)
@@ -264,7 +264,7 @@ def _check_serial_url(table: _Table, url: str, what: str) -> None:
         )
 
 
-def _check_scanner_url(table: _Table, driver: str, url: str) -> None:
+def _check_scanner_url(table: Table, driver: str, url: str) -> None:
     if driver == HID_SCANNER:
         if not url.startswith("hid:"):
             raise DeviceConfigError(
@@ -279,7 +279,7 @@ def _check_scanner_url(table: _Table, driver: str, url: str) -> None:
     _check_serial_url(table, url, "a serial scanner")
 
 
-def _check_printer_url(table: _Table, url: str) -> None:
+def _check_printer_url(table: Table, url: str) -> None:
     # The printer module pulls in python-escpos and Pillow; only load it for a printer.
     from drivers.printer.escpos_printer import printer_url  # noqa: PLC0415
 
@@ -289,7 +289,7 @@ def _check_printer_url(table: _Table, url: str) -> None:
         raise _url_error(table, url, exc) from None
 
 
-def _roi(table: _Table) -> tuple[int, int, int, int] | None:
+def _roi(table: Table) -> tuple[int, int, int, int] | None:
     table.used.add("roi")
     raw = table.table.get("roi")
     if raw is None:
@@ -310,7 +310,7 @@ def _roi(table: _Table) -> tuple[int, int, int, int] | None:
     return (x, y, width, height)
 
 
-def _check_camera(table: _Table, camera: CameraConfig) -> None:
+def _check_camera(table: Table, camera: CameraConfig) -> None:
     url = camera.url
     try:
         # OpenCV and zxing-cpp are the optional `camera` extra: a configured camera
@@ -338,65 +338,3 @@ def _check_camera(table: _Table, camera: CameraConfig) -> None:
 
 
 # --- typed getters (the style of kiosk.config's sections) -----------------------------
-
-_REQUIRED = object()
-_KIND_NAMES: dict[object, str] = {str: "a string", int: "an integer", bool: "true or false"}
-
-
-class _Table:
-    """Typed, bounded getters over one TOML table; remembers which keys were read.
-
-    The same contract as `kiosk.config`'s sections (kept separate because that module
-    imports this one): every message names file, `[section]` and key.
-    """
-
-    def __init__(self, file: str, name: str, table: object) -> None:
-        if not isinstance(table, Mapping):
-            raise DeviceConfigError(f"{file}: [{name}] must be a table, got {type(table).__name__}")
-        self.file = file
-        self.name = name
-        self.table: Mapping[str, Any] = table
-        self.used: set[str] = set()
-
-    def where(self, key: str) -> str:
-        return f"{self.file}: [{self.name}] {key}"
-
-    def _get(self, key: str, kind: type[T], default: object) -> Any:
-        self.used.add(key)
-        if key not in self.table:
-            if default is _REQUIRED:
-                raise DeviceConfigError(f"{self.where(key)}: missing (required)")
-            return default
-        value = self.table[key]
-        if (isinstance(value, bool) and kind is not bool) or not isinstance(value, kind):
-            raise DeviceConfigError(
-                f"{self.where(key)}: expected {_KIND_NAMES[kind]}, got {value!r}"
-            )
-        return value
-
-    def string(self, key: str, default: object, choices: tuple[str, ...] = ()) -> Any:
-        value = self._get(key, str, default)
-        if isinstance(value, str) and not value.strip():
-            raise DeviceConfigError(f"{self.where(key)}: must not be empty")
-        if choices and value is not None and value not in choices:
-            raise DeviceConfigError(
-                f"{self.where(key)}: {value!r} is not one of {', '.join(choices)}"
-            )
-        return value
-
-    def integer(self, key: str, default: int, minval: int, maxval: int) -> int:
-        value: int = self._get(key, int, default)
-        if not minval <= value <= maxval:
-            raise DeviceConfigError(f"{self.where(key)}: {value} out of range {minval}..{maxval}")
-        return value
-
-    def boolean(self, key: str, default: bool) -> bool:
-        value: bool = self._get(key, bool, default)
-        return value
-
-    def finish(self) -> None:
-        unknown = sorted(set(self.table) - self.used - {"driver"})
-        if unknown:
-            raise DeviceConfigError(
-                f"{self.file}: [{self.name}] unknown key(s): {', '.join(unknown)}"
-            )

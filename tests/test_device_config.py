@@ -160,7 +160,7 @@ def test_an_option_of_another_driver_is_an_unknown_key() -> None:
         ("camera", "camera", "tcp://192.0.2.5:554", "camera:INDEX"),
         ("camera", "camera", "camera:front", "camera:INDEX"),
         ("camera", "camera", "videos/counter.avi", "absolute"),
-        ("receipt_printer", "escpos", "tcp://[", "bad device URL 'tcp://['"),
+        ("receipt_printer", "escpos", "tcp://[", "bad device URL 'tcp://["),
     ],
 )
 def test_a_bad_url_is_named_with_its_role_key_and_problem(
