@@ -40,8 +40,9 @@ class StoreConfig:
 
 @dataclass(frozen=True, slots=True)
 class ReceiptConfig:
-    paper_mm: int = 80
-    codec: str = "gb18030"
+    """What the receipt says. How it is printed (paper width, GBK/GB18030) belongs to the
+    printer: `[devices.receipt_printer]`, see `KioskConfig.paper_mm` / `printer_codec`."""
+
     footer: dict[str, str] = field(default_factory=dict)
 
 
@@ -62,6 +63,18 @@ class KioskConfig:
     receipt: ReceiptConfig
     paths: PathsConfig
     devices: DevicesConfig = field(default_factory=DevicesConfig)
+
+    @property
+    def paper_mm(self) -> int:
+        """Receipt paper width: the configured printer's, else 80 mm."""
+        printer = self.devices.receipt_printer
+        return printer.paper_mm if printer else 80
+
+    @property
+    def printer_codec(self) -> str:
+        """GBK or GB18030, as the configured printer's firmware takes it (default GB18030)."""
+        printer = self.devices.receipt_printer
+        return printer.codec if printer else "gb18030"
 
 
 def _text(where: str, value: object) -> str:
@@ -134,14 +147,7 @@ def parse_config(
     barcodes = BarcodeConfig.from_mapping(raw.get("barcodes", {}), f"{source}: [barcodes]")
 
     receipt = Table(source, "receipt", raw.get("receipt", {}))
-    paper = receipt.integer("paper_mm", 80, 58, 80)
-    if paper not in (58, 80):
-        raise ConfigError(f"{receipt.where('paper_mm')}: must be 58 or 80")
-    receipt_cfg = ReceiptConfig(
-        paper_mm=paper,
-        codec=receipt.text("codec", "gb18030", choices=("gb18030", "gbk")),
-        footer=receipt.table_of("footer", _text),
-    )
+    receipt_cfg = ReceiptConfig(footer=receipt.table_of("footer", _text))
     receipt.finish()
 
     paths = Table(source, "paths", raw.get("paths", {}))

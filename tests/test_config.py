@@ -28,6 +28,15 @@ reduced = "7"
 """
 
 
+PRINTER = '[devices.receipt_printer]\ndriver = "escpos"\nurl = "tcp://127.0.0.1:9100"\n'
+
+
+def test_printer_config_sets_paper_and_codec(tmp_path: Path) -> None:
+    config = load_config(write(tmp_path, BASE + PRINTER + 'paper_mm = 58\ncodec = "gbk"\n'))
+    assert config.paper_mm == 58
+    assert config.printer_codec == "gbk"
+
+
 def write(tmp_path: Path, text: str) -> Path:
     path = tmp_path / "kiosk.toml"
     path.write_text(text, encoding="utf-8")
@@ -39,7 +48,8 @@ def test_demo_config_loads_with_typed_values(tmp_path: Path) -> None:
     assert config.store.currency == "CNY"
     assert config.store.tax_rates["standard"] == Fraction(13, 100)
     assert config.paths.journal == tmp_path / "journal.db"
-    assert config.receipt.paper_mm == 80
+    assert config.paper_mm == 80
+    assert config.printer_codec == "gb18030"
 
 
 def test_european_store_config(tmp_path: Path) -> None:
@@ -54,11 +64,11 @@ def test_european_store_config(tmp_path: Path) -> None:
     ("extra", "message"),
     [
         ("[stor]\nid = 1\n", r"unknown section\(s\): stor"),
-        ("[receipt]\npaper = 80\n", r"\[receipt\] unknown key\(s\): paper"),
-        ("[receipt]\npaper_mm = 62\n", r"\[receipt\] paper_mm: must be 58 or 80"),
-        ("[receipt]\npaper_mm = 120\n", r"\[receipt\] paper_mm: 120 out of range 58..80"),
-        ('[receipt]\ncodec = "big5"\n', r"\[receipt\] codec: 'big5' is not one of"),
-        ('[receipt]\npaper_mm = "80"\n', r"\[receipt\] paper_mm: expected an integer"),
+        ("[receipt]\npaper_mm = 80\n", r"\[receipt\] unknown key\(s\): paper_mm"),
+        (f"{PRINTER}paper_mm = 62\n", r"\[devices.receipt_printer\] paper_mm: must be 58 or 80"),
+        (f"{PRINTER}paper_mm = 120\n", r"\[devices.receipt_printer\] paper_mm: 120 out of range"),
+        (f'{PRINTER}codec = "big5"\n', r"\[devices.receipt_printer\] codec: 'big5' is not one"),
+        (f'{PRINTER}paper_mm = "80"\n', r"paper_mm: expected an integer"),
         ("[barcodes]\nsurprise = true\n", r"\[barcodes\].*surprise"),
     ],
 )

@@ -98,7 +98,7 @@ def run_demo(config: KioskConfig, locale: str, escpos_out: Path, paper: Paper) -
             raise DemoError(f"sale {tx_id} was not recorded")
         receipt = receipt_for_sale(sale, config, locale)
         escpos_out.parent.mkdir(parents=True, exist_ok=True)
-        escpos_out.write_bytes(render_escpos(receipt, paper, codec=config.receipt.codec))
+        escpos_out.write_bytes(render_escpos(receipt, paper, codec=config.printer_codec))
         checkout.finish(printed=True)
         _say("")
         _say(render_text(receipt, paper.columns))
@@ -109,16 +109,21 @@ def run_demo(config: KioskConfig, locale: str, escpos_out: Path, paper: Paper) -
     return 0
 
 
+def _paper(mm: int) -> Paper:
+    return Paper.MM58 if mm == 58 else Paper.MM80
+
+
 def run(args: argparse.Namespace) -> int:
-    paper = Paper.MM58 if args.paper == 58 else Paper.MM80
     if args.data_dir:
         data_dir = Path(args.data_dir)
         config = seed_demo_store(data_dir)
+        paper = _paper(args.paper or config.paper_mm)
         return run_demo(
             config, args.locale, Path(args.escpos_out or data_dir / "receipt.escpos"), paper
         )
     with tempfile.TemporaryDirectory(prefix="kiosk-demo-") as tmp:
         config = seed_demo_store(Path(tmp))
+        paper = _paper(args.paper or config.paper_mm)
         out = Path(args.escpos_out) if args.escpos_out else Path(tmp) / "receipt.escpos"
         return run_demo(config, args.locale, out, paper)
 
@@ -132,5 +137,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     )
     parser.add_argument("--escpos-out", help="where to write the receipt's ESC/POS bytes")
     parser.add_argument("--locale", choices=("zh_CN", "en"), default="zh_CN")
-    parser.add_argument("--paper", type=int, choices=(58, 80), default=80)
+    parser.add_argument(
+        "--paper", type=int, choices=(58, 80), help="paper width (default: the printer's)"
+    )
     parser.set_defaults(func=run)
