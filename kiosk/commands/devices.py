@@ -35,7 +35,7 @@ if TYPE_CHECKING:  # argparse's sub-parser action is generic only for type check
     SimSetup: TypeAlias = Callable[[Subparsers], None]
 
 # Modules with `register_sim(sim_subparsers)` that add `kiosk sim <device>`.
-SIM_PROVIDERS: tuple[str, ...] = ("kiosk.commands.printer",)
+SIM_PROVIDERS: tuple[str, ...] = ("kiosk.commands.printer", "kiosk.commands.payment_provider")
 
 _sim_commands: dict[str, SimSetup] = {}
 _current: dict[str, Subparsers] = {}  # "sim": the `sim` sub-parsers of the latest parser

@@ -24,8 +24,13 @@ def coupon_rules(**extra: Any) -> PromotionSet:
             "coupon": {"codes": ["WELCOME10", "hello-2026"], "min_spend_minor": 5_000},
             **extra,
         },
-        {"id": "dairy", "kind": "percent_off", "percent": 50, "scope": {"departments": ["dairy"]},
-         "coupon": {"codes": ["MILK50"]}},
+        {
+            "id": "dairy",
+            "kind": "percent_off",
+            "percent": 50,
+            "scope": {"departments": ["dairy"]},
+            "coupon": {"codes": ["MILK50"]},
+        },
     )
 
 
@@ -59,9 +64,7 @@ def test_unknown_reused_and_duplicate_codes_are_rejected_with_reasons() -> None:
 
 
 def test_a_second_code_for_the_same_promotion_is_a_duplicate() -> None:
-    basket = price(
-        [line("l1", TV)], coupon_rules(), ctx(coupons=("WELCOME10", "HELLO-2026"))
-    )
+    basket = price([line("l1", TV)], coupon_rules(), ctx(coupons=("WELCOME10", "HELLO-2026")))
     assert basket.savings_minor == 1_000
     assert basket.coupons_rejected == (
         CouponRejection("HELLO-2026", CouponRejectReason.DUPLICATE, "welcome"),
@@ -100,8 +103,14 @@ def test_a_coupon_for_items_not_in_the_basket_is_not_applicable() -> None:
 def test_an_exclusive_coupon_worse_than_the_running_deals_is_not_combinable() -> None:
     rules = promos(
         {"id": "tv20", "kind": "percent_off", "percent": 20, "scope": {"items": ["tv"]}},
-        {"id": "vip", "kind": "percent_off", "percent": 10, "per": "basket", "exclusive": True,
-         "coupon": {"codes": ["VIP"]}},
+        {
+            "id": "vip",
+            "kind": "percent_off",
+            "percent": 10,
+            "per": "basket",
+            "exclusive": True,
+            "coupon": {"codes": ["VIP"]},
+        },
     )
     basket = price([line("l1", TV)], rules, ctx(coupons=("VIP",)))
     assert basket.total_minor == 8_000
@@ -113,8 +122,12 @@ def test_an_exclusive_coupon_worse_than_the_running_deals_is_not_combinable() ->
 
 def test_a_threshold_coupon_whose_tier_is_not_reached_says_so() -> None:
     rules = promos(
-        {"id": "man", "kind": "threshold", "tiers": [{"spend_minor": 20_000, "off_minor": 3_000}],
-         "coupon": {"codes": ["MAN200"]}},
+        {
+            "id": "man",
+            "kind": "threshold",
+            "tiers": [{"spend_minor": 20_000, "off_minor": 3_000}],
+            "coupon": {"codes": ["MAN200"]},
+        },
     )
     basket = price([line("l1", TV)], rules, ctx(coupons=("MAN200",)))
     assert basket.coupons_rejected == (

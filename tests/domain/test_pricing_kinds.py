@@ -32,12 +32,16 @@ def test_three_for_two_gives_the_third_piece_free_and_explains_it() -> None:
 
 def test_multi_buy_repeats_and_pools_pieces_scanned_on_separate_lines_in_euro() -> None:
     rules = promos(
-        {"id": "3for2", "kind": "multi_buy", "scope": {"items": ["brot"]}, "quantity": 3, "free": 1},
+        {
+            "id": "3for2",
+            "kind": "multi_buy",
+            "scope": {"items": ["brot"]},
+            "quantity": 3,
+            "free": 1,
+        },
         currency="EUR",
     )
-    basket = price(
-        [line("a", EU_BREAD, 4), line("b", EU_BREAD, 3)], rules, ctx(currency="EUR")
-    )
+    basket = price([line("a", EU_BREAD, 4), line("b", EU_BREAD, 3)], rules, ctx(currency="EUR"))
     assert basket.savings_minor == 2 * 249  # seven loaves: two groups of three
     assert basket.total_minor == 5 * 249
 
@@ -53,7 +57,13 @@ def test_multi_buy_counts_each_item_apart_while_mix_and_match_pools_them() -> No
 
 def test_n_for_a_fixed_price_allocates_the_saving_over_the_group() -> None:
     rules = promos(
-        {"id": "2for10", "kind": "multi_buy", "scope": {"items": ["milk"]}, "quantity": 2, "price_minor": 1000}
+        {
+            "id": "2for10",
+            "kind": "multi_buy",
+            "scope": {"items": ["milk"]},
+            "quantity": 2,
+            "price_minor": 1000,
+        }
     )
     basket = price([line("l1", MILK, 1), line("l2", MILK, 2)], rules)
     assert basket.total_minor == 1000 + 650  # one pair at ¥10, the third at shelf price
@@ -78,7 +88,13 @@ def test_buy_n_get_m_free_stops_at_max_applications() -> None:
 def test_mix_and_match_any_three_for_a_price_splits_the_saving_by_largest_remainder() -> None:
     yogurts = [item(f"y{p}", p, tags=("yogurt",)) for p in (500, 600, 700)]
     rules = promos(
-        {"id": "any3", "kind": "mix_match", "scope": {"tags": ["yogurt"]}, "quantity": 3, "price_minor": 1500}
+        {
+            "id": "any3",
+            "kind": "mix_match",
+            "scope": {"tags": ["yogurt"]},
+            "quantity": 3,
+            "price_minor": 1500,
+        }
     )
     basket = price([line(f"l{k}", y) for k, y in enumerate(yogurts)], rules)
     shares = [basket.line(f"l{k}").discounts[0].amount_minor for k in range(3)]
@@ -88,13 +104,20 @@ def test_mix_and_match_any_three_for_a_price_splits_the_saving_by_largest_remain
 
 def test_mix_and_match_never_prices_a_group_above_its_shelf_price() -> None:
     rules = promos(
-        {"id": "any2", "kind": "mix_match", "scope": {"departments": ["drinks"]}, "quantity": 2, "price_minor": 600}
+        {
+            "id": "any2",
+            "kind": "mix_match",
+            "scope": {"departments": ["drinks"]},
+            "quantity": 2,
+            "price_minor": 600,
+        }
     )
     assert price([line("l1", WATER, 2)], rules).savings_minor == 0
 
 
 @pytest.mark.parametrize(
-    ("spend", "off"), [(9_999, 0), (10_000, 1_000), (19_999, 1_000), (20_000, 3_000), (45_000, 3_000)]
+    ("spend", "off"),
+    [(9_999, 0), (10_000, 1_000), (19_999, 1_000), (20_000, 3_000), (45_000, 3_000)],
 )
 def test_tiered_threshold_gives_the_highest_tier_reached(spend: int, off: int) -> None:
     rules = promos(
@@ -102,7 +125,10 @@ def test_tiered_threshold_gives_the_highest_tier_reached(spend: int, off: int) -
             "id": "man",
             "kind": "threshold",
             "label": {"zh_CN": "满100减10，满200减30"},
-            "tiers": [{"spend_minor": 10_000, "off_minor": 1_000}, {"spend_minor": 20_000, "off_minor": 3_000}],
+            "tiers": [
+                {"spend_minor": 10_000, "off_minor": 1_000},
+                {"spend_minor": 20_000, "off_minor": 3_000},
+            ],
         }
     )
     basket = price([line("l1", item("tv", spend))], rules)
@@ -122,8 +148,15 @@ def test_threshold_is_shared_over_its_lines_and_shown_once_for_the_basket() -> N
 
 
 def test_repeating_threshold_counts_every_full_step_up_to_its_limit() -> None:
-    rule = {"id": "every100", "kind": "threshold", "tiers": [{"spend_minor": 10_000, "off_minor": 1_000}]}
-    assert price([line("l1", item("tv", 35_000))], promos({**rule, "repeat": True})).savings_minor == 3_000
+    rule = {
+        "id": "every100",
+        "kind": "threshold",
+        "tiers": [{"spend_minor": 10_000, "off_minor": 1_000}],
+    }
+    assert (
+        price([line("l1", item("tv", 35_000))], promos({**rule, "repeat": True})).savings_minor
+        == 3_000
+    )
     limited = promos({**rule, "repeat": True, "max_applications": 2})
     assert price([line("l1", item("tv", 35_000))], limited).savings_minor == 2_000
 
@@ -179,7 +212,9 @@ def test_percent_may_be_fractional_and_applies_in_euro() -> None:
 
 
 def test_amount_off_each_piece_and_off_the_basket() -> None:
-    each = promos({"id": "y1", "kind": "amount_off", "scope": {"items": ["cola"]}, "amount_minor": 100})
+    each = promos(
+        {"id": "y1", "kind": "amount_off", "scope": {"items": ["cola"]}, "amount_minor": 100}
+    )
     assert price([line("l1", COLA, 3)], each).savings_minor == 300
     basket_rule = promos({"id": "y5", "kind": "amount_off", "amount_minor": 500, "per": "basket"})
     basket = price([line("l1", COLA, 1), line("l2", MILK, 1)], basket_rule)
@@ -188,7 +223,9 @@ def test_amount_off_each_piece_and_off_the_basket() -> None:
 
 
 def test_amount_off_never_takes_a_line_below_zero() -> None:
-    rules = promos({"id": "big", "kind": "amount_off", "scope": {"items": ["water"]}, "amount_minor": 5_000})
+    rules = promos(
+        {"id": "big", "kind": "amount_off", "scope": {"items": ["water"]}, "amount_minor": 5_000}
+    )
     basket = price([line("l1", WATER, 2)], rules)
     assert basket.line("l1").net_minor == 0
     assert basket.total_minor == 0
@@ -233,8 +270,19 @@ def test_points_are_earned_by_members_on_what_they_pay_with_multipliers() -> Non
     tobacco = item("cigs", 2_500, department="tobacco")
     rules = promos(
         {"id": "double", "kind": "points", "multiplier": 2, "scope": {"departments": ["snacks"]}},
-        {"id": "none", "kind": "points", "multiplier": 0, "priority": 9, "scope": {"departments": ["tobacco"]}},
-        {"id": "snack10", "kind": "percent_off", "percent": 10, "scope": {"departments": ["snacks"]}},
+        {
+            "id": "none",
+            "kind": "points",
+            "multiplier": 0,
+            "priority": 9,
+            "scope": {"departments": ["tobacco"]},
+        },
+        {
+            "id": "snack10",
+            "kind": "percent_off",
+            "percent": 10,
+            "scope": {"departments": ["snacks"]},
+        },
         points={"per_unit": 1},
     )
     lines = [line("s", snacks, 2), line("t", tobacco), line("m", MILK)]

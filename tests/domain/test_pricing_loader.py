@@ -6,6 +6,7 @@ import copy
 import json
 from decimal import Decimal
 from fractions import Fraction
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -14,7 +15,7 @@ from kiosk import errors
 from kiosk.domain.pricing import PromotionError, load_promotions
 from kiosk.domain.pricing.rules import Kind
 
-EXAMPLE = {
+EXAMPLE: dict[str, Any] = {
     "version": 1,
     "currency": "CNY",
     "points": {"per_unit": "1"},
@@ -109,8 +110,6 @@ def test_the_documented_example_loads_every_kind() -> None:
 
 
 def test_the_example_in_the_docs_is_this_example() -> None:
-    from pathlib import Path
-
     docs = Path(__file__).resolve().parents[2] / "docs" / "promotions.md"
     text = docs.read_text(encoding="utf-8")
     block = text.split("```json\n", 1)[1].split("```", 1)[0]
@@ -145,7 +144,9 @@ BAD_RULES = [
     (mutate(2, tiers=[]), 2, "tiers", "non-empty list"),
     (mutate(2, tiers=[{"spend_minor": 100, "off_minor": 200}]), 2, "tiers[0].off_minor", "more"),
     (
-        mutate(2, tiers=[{"spend_minor": 100, "off_minor": 10}, {"spend_minor": 100, "off_minor": 20}]),
+        mutate(
+            2, tiers=[{"spend_minor": 100, "off_minor": 10}, {"spend_minor": 100, "off_minor": 20}]
+        ),
         2,
         "tiers[1]",
         "must rise",
@@ -219,11 +220,14 @@ def test_each_invalid_rule_names_the_source_rule_and_field(
         ('{"version": 1, "promotions": [], "points": {"per_unit": NaN}}', "NaN is not a number"),
         ('{"version": 1, "promotions": [], "points": {"rate": 1}}', "field 'points.rate'"),
         ('{"version": 1, "currency": "CNY", "promotions": [7]}', "promotions[0]: each promotion"),
-        ('{"version": 1, "currency": "CNY", "promotions": [{"kind": "price"}]}', "field 'id': required"),
+        (
+            '{"version": 1, "currency": "CNY", "promotions": [{"kind": "price"}]}',
+            "field 'id': required",
+        ),
     ],
 )
 def test_file_level_mistakes_are_named(text: str, problem: str) -> None:
-    with pytest.raises(PromotionError, match="^promos.json[:,] ") as caught:
+    with pytest.raises(PromotionError, match=r"^promos\.json[:,] ") as caught:
         load_promotions(text, "promos.json")
     assert problem in str(caught.value)
 

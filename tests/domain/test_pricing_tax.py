@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from fractions import Fraction
 
 import pytest
@@ -20,7 +21,9 @@ GROCERIES = [
 
 
 def test_inclusive_prices_split_each_rate_into_net_and_tax_that_sum_exactly() -> None:
-    rules = promos({"id": "man", "kind": "threshold", "tiers": [{"spend_minor": 10_000, "off_minor": 1_000}]})
+    rules = promos(
+        {"id": "man", "kind": "threshold", "tiers": [{"spend_minor": 10_000, "off_minor": 1_000}]}
+    )
     basket = price(GROCERIES, rules)
     assert basket.total_minor == 11_370 - 1_000
     # ¥10 off shared 439 / 227 / 334 by largest remainder over 4990 : 2580 : 3800.
@@ -54,8 +57,7 @@ def test_euro_vat_groups_tax_classes_sharing_a_rate() -> None:
         line("k", item("buch", 1_500, currency="EUR", tax_class="books")),
         line("s", item("seife", 199, currency="EUR")),
     ]
-    context = ctx(currency="EUR")
-    context = type(context)(**{**_fields(context), "tax_rates": rates})
+    context = replace(ctx(currency="EUR"), tax_rates=rates)
     basket = price(lines, promos(currency="EUR"), context)
     assert [(t.rate, t.tax_classes, t.gross_minor) for t in basket.taxes] == [
         (Fraction(7, 100), ("books", "food"), 1_998),
@@ -80,7 +82,3 @@ def test_priced_basket_survives_the_journal_codec() -> None:
     )
     basket = price(GROCERIES, rules, ctx(member=Member("m", "gold"), coupons=("NOPE",)))
     assert from_jsonable(PricedBasket, to_jsonable(basket)) == basket
-
-
-def _fields(obj: object) -> dict[str, object]:
-    return {name: getattr(obj, name) for name in obj.__dataclass_fields__}  # type: ignore[attr-defined]

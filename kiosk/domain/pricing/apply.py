@@ -4,8 +4,9 @@ Order (docs/promotions.md, "How a basket is priced"): exclusive rules first, eac
 the lines' base amounts, claiming the lines it discounts; then, on unclaimed lines, the
 price stage (the lowest special/member price per line), group rules (multi-buy, mix &
 match; a piece joins at most one group), item rules (percentage/amount off each line),
-and basket rules (满减 and basket-wide discounts, allocated back onto lines). Within a
-stage, rules run by rank: priority descending, then id.
+and basket rules (满减 and basket-wide discounts, each computed on the spend after the
+item stage and allocated back onto lines). Within a stage, rules run by rank: priority
+descending, then id.
 """
 
 from __future__ import annotations
@@ -92,7 +93,11 @@ class Evaluator:
 
     def restricted(self, eligible: dict[int, tuple[int, ...]]) -> Evaluator:
         """The same basket with rules limited to other (fewer) lines."""
-        return Evaluator(self.lines, self.rules, eligible, self.rounding)
+        other = Evaluator.__new__(Evaluator)
+        other.lines, other.rules, other.rounding = self.lines, self.rules, self.rounding
+        other.bases, other.ids = self.bases, self.ids
+        other.eligible = eligible
+        return other
 
     def run(self, selection: Sequence[int]) -> Work:
         """Apply the ranks in `selection`, which lists exclusive rules first, by rank,
@@ -189,24 +194,33 @@ class Evaluator:
         if stage is Stage.GROUP:
             return self._group(w, rank, lines, fresh=fresh)
         if stage is Stage.ITEM:
-            return self._record(w, rank, {i: self._item_off(rule, i, w) for i in lines})
+            return self._record(w, rank, self._item_offs(rule, lines, w))
         return self._basket(w, rank, lines, spend_net)
 
-    def _item_off(self, rule: Rule, i: int, w: Work) -> int:
+    def _item_offs(self, rule: Rule, lines: Sequence[int], w: Work) -> dict[int, int]:
+        net = w.net
         if rule.kind is Kind.PERCENT_OFF:
             assert rule.percent is not None
-            return percent_of(w.net[i], rule.percent, self.rounding)
+            # percent_of, inlined: this is the innermost loop of every evaluation.
+            numerator, denominator = rule.percent.numerator, 100 * rule.percent.denominator
+            rounding = self.rounding
+            return {i: round_ratio(net[i] * numerator, denominator, rounding) for i in lines}
         assert rule.amount_minor is not None
-        line = self.lines[i]
-        return rule.amount_minor * (line.quantity if line.countable else 1)
+        amount = rule.amount_minor
+        return {
+            i: amount * (self.lines[i].quantity if self.lines[i].countable else 1) for i in lines
+        }
 
     def _record(self, w: Work, rank: int, offs: dict[int, int]) -> set[int]:
         """Clamp to each line's net and the rule's caps, then book the line discounts."""
         rule = self.rules[rank]
         cap = rule.line_cap_minor
         kept = {}
+        net = w.net
         for i, wanted in offs.items():
-            off = min(wanted, w.net[i]) if cap is None else min(wanted, w.net[i], cap)
+            off = wanted if wanted < net[i] else net[i]
+            if cap is not None and off > cap:
+                off = cap
             if off > 0:
                 kept[i] = off
         basket_cap = rule.basket_cap_minor
@@ -214,13 +228,15 @@ class Evaluator:
             keys = list(kept)
             shares = allocate(basket_cap, [kept[i] for i in keys], [self.ids[i] for i in keys])
             kept = dict(zip(keys, shares, strict=True))
-        touched = set()
+        disc = w.disc
         for i, off in kept.items():
             if off > 0:
-                w.net[i] -= off
-                w.disc.setdefault(i, []).append((rank, off))
-                touched.add(i)
-        return touched
+                net[i] -= off
+                if i in disc:
+                    disc[i].append((rank, off))
+                else:
+                    disc[i] = [(rank, off)]
+        return {i for i, off in kept.items() if off > 0}
 
     def _group(self, w: Work, rank: int, lines: Sequence[int], *, fresh: bool) -> set[int]:
         rule = self.rules[rank]

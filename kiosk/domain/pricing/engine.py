@@ -10,6 +10,7 @@ from kiosk.domain.catalogue import Unit
 from kiosk.domain.money import MoneyError, currency
 from kiosk.domain.pricing.allocation import round_ratio
 from kiosk.domain.pricing.apply import Evaluator, PreparedLine, Work
+from kiosk.domain.pricing.conflicts import Bounds, apply_order, effective
 from kiosk.domain.pricing.coupons import CouponCheck, check_coupons, member_qualifies
 from kiosk.domain.pricing.model import (
     BasketLine,
@@ -22,7 +23,7 @@ from kiosk.domain.pricing.model import (
     PricingError,
 )
 from kiosk.domain.pricing.points import points_earned
-from kiosk.domain.pricing.resolution import Bounds, apply_order, effective, resolve
+from kiosk.domain.pricing.resolution import resolve
 from kiosk.domain.pricing.rules import Kind, PromotionSet, Rule, Stage
 from kiosk.domain.pricing.tax import tax_breakdown
 

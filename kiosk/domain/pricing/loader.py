@@ -11,13 +11,13 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable
-from datetime import datetime
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from fractions import Fraction
 from types import MappingProxyType
-from typing import Any, NoReturn
+from typing import Any
 
 from kiosk.domain.money import MoneyError, currency
+from kiosk.domain.pricing.fields import TOKEN, DuplicateKey, Fields, describe, no_constant, no_dupes
 from kiosk.domain.pricing.model import PromotionError
 from kiosk.domain.pricing.rules import (
     MEMBER_PRICE_ID,
@@ -30,7 +30,6 @@ from kiosk.domain.pricing.rules import (
 )
 
 FORMAT_VERSION = 1
-_INT_LIMIT = 10**12  # no basket reaches ten billion yuan; bigger numbers are typos
 _TOP_KEYS = frozenset({"version", "currency", "points", "promotions", "note"})
 _COMMON_KEYS = frozenset(
     {
@@ -64,7 +63,6 @@ _KIND_KEYS: dict[Kind, frozenset[str]] = {
 _NEEDS_SCOPE = frozenset({Kind.PRICE, Kind.MULTI_BUY, Kind.MIX_MATCH})
 _DAYS = {"mon": 0, "tue": 1, "wed": 2, "thu": 3, "fri": 4, "sat": 5, "sun": 6}
 _LOCALE = re.compile(r"[a-z]{2,3}(_[A-Z]{2})?")
-_TOKEN = re.compile(r"[^\s]{1,64}")
 _CLOCK = re.compile(r"(\d\d):(\d\d)")
 
 
@@ -76,15 +74,15 @@ def load_promotions(text: str, source: str) -> PromotionSet:
     """
     try:
         doc = json.loads(
-            text, parse_float=Decimal, parse_constant=_no_constant, object_pairs_hook=_no_dupes
+            text, parse_float=Decimal, parse_constant=no_constant, object_pairs_hook=no_dupes
         )
     except json.JSONDecodeError as exc:
         raise PromotionError(
             source, f"not valid JSON at line {exc.lineno} column {exc.colno}: {exc.msg}"
         ) from None
-    except _DuplicateKey as exc:
+    except DuplicateKey as exc:
         raise PromotionError(source, f"duplicate key {exc.key!r} in a JSON object") from None
-    top = _Fields(source, None, None, "")
+    top = Fields(source, None, None, "")
     if not isinstance(doc, dict):
         top.fail(None, "the file must hold one JSON object")
     top.no_unknown(doc, _TOP_KEYS)
@@ -113,13 +111,13 @@ def load_promotions(text: str, source: str) -> PromotionSet:
     for index, raw in enumerate(items):
         rule = _read_rule(source, index, raw)
         if rule.rule_id in seen_ids:
-            _Fields(source, index, rule.rule_id, "").fail(
+            Fields(source, index, rule.rule_id, "").fail(
                 "id", f"duplicate id; promotions[{seen_ids[rule.rule_id]}] has it too"
             )
         seen_ids[rule.rule_id] = index
         for coupon_code in sorted(rule.coupon_codes):
             if coupon_code in seen_codes:
-                _Fields(source, index, rule.rule_id, "").fail(
+                Fields(source, index, rule.rule_id, "").fail(
                     "coupon.codes",
                     f"code {coupon_code!r} also belongs to {seen_codes[coupon_code]!r}",
                 )
@@ -128,176 +126,16 @@ def load_promotions(text: str, source: str) -> PromotionSet:
     return PromotionSet.build(source, code, points_per_unit, rules)
 
 
-class _DuplicateKey(ValueError):
-    def __init__(self, key: str) -> None:
-        super().__init__(key)
-        self.key = key
-
-
-def _no_dupes(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for key, value in pairs:
-        if key in out:
-            raise _DuplicateKey(key)
-        out[key] = value
-    return out
-
-
-def _no_constant(name: str) -> NoReturn:
-    raise json.JSONDecodeError(f"{name} is not a number", name, 0)
-
-
-class _Fields:
-    """Typed, bounded getters that raise errors naming source, rule and field."""
-
-    def __init__(self, source: str, index: int | None, rule_id: str | None, prefix: str) -> None:
-        self.source = source
-        self.index = index
-        self.rule_id = rule_id
-        self.prefix = prefix
-
-    def fail(self, name: str | None, problem: str) -> NoReturn:
-        raise PromotionError(
-            self.source,
-            problem,
-            index=self.index,
-            rule_id=self.rule_id,
-            field=None if name is None else self.prefix + name,
-        )
-
-    def no_unknown(self, obj: dict[str, Any], allowed: frozenset[str], prefix: str = "") -> None:
-        for key in obj:
-            if key not in allowed:
-                self.fail(
-                    prefix + key, f"unknown field; allowed here: {', '.join(sorted(allowed))}"
-                )
-
-    def obj(self, obj: dict[str, Any], name: str) -> dict[str, Any]:
-        value = obj[name]
-        if not isinstance(value, dict):
-            self.fail(name, f"must be a JSON object, got {_kind(value)}")
-        return value
-
-    def integer(
-        self,
-        obj: dict[str, Any],
-        name: str,
-        *,
-        required: bool = False,
-        minimum: int = -_INT_LIMIT,
-        prefix: str = "",
-    ) -> int | None:
-        if name not in obj:
-            if required:
-                self.fail(prefix + name, "required")
-            return None
-        value = obj[name]
-        if isinstance(value, bool) or not isinstance(value, int):
-            self.fail(prefix + name, f"must be a whole number (minor units), got {_kind(value)}")
-        if not minimum <= value <= _INT_LIMIT:
-            self.fail(prefix + name, f"must be between {minimum} and {_INT_LIMIT}, got {value}")
-        return value
-
-    def boolean(self, obj: dict[str, Any], name: str) -> bool:
-        value = obj.get(name, False)
-        if not isinstance(value, bool):
-            self.fail(name, f"must be true or false, got {_kind(value)}")
-        return value
-
-    def text(self, obj: dict[str, Any], name: str, *, required: bool = False) -> str | None:
-        if name not in obj:
-            if required:
-                self.fail(name, "required")
-            return None
-        value = obj[name]
-        if not isinstance(value, str) or not value.strip():
-            self.fail(name, f"must be a non-empty string, got {_kind(value)}")
-        return value
-
-    def decimal(
-        self,
-        obj: dict[str, Any],
-        name: str,
-        *,
-        minimum: Fraction,
-        maximum: Fraction | None = None,
-        exclusive_minimum: bool = False,
-        prefix: str = "",
-    ) -> Fraction:
-        if name not in obj:
-            self.fail(prefix + name, "required")
-        value = obj[name]
-        if isinstance(value, bool) or not isinstance(value, int | Decimal | str):
-            self.fail(prefix + name, f"must be a number or a decimal string, got {_kind(value)}")
-        try:
-            exact = Decimal(value.strip()) if isinstance(value, str) else Decimal(value)
-        except InvalidOperation:
-            self.fail(prefix + name, f"not a decimal number: {value!r}")
-        if not exact.is_finite():
-            self.fail(prefix + name, f"not a finite number: {value!r}")
-        number = Fraction(exact)
-        too_low = number <= minimum if exclusive_minimum else number < minimum
-        if too_low or (maximum is not None and number > maximum):
-            bound = f"above {minimum}" if exclusive_minimum else f"at least {minimum}"
-            upper = f" and at most {maximum}" if maximum is not None else ""
-            self.fail(prefix + name, f"must be {bound}{upper}, got {value}")
-        return number
-
-    def strings(self, obj: dict[str, Any], name: str, prefix: str = "") -> list[str]:
-        value = obj[name]
-        if not isinstance(value, list) or not value:
-            self.fail(prefix + name, f"must be a non-empty list of strings, got {_kind(value)}")
-        for i, entry in enumerate(value):
-            if not isinstance(entry, str) or not _TOKEN.fullmatch(entry):
-                self.fail(
-                    f"{prefix}{name}[{i}]",
-                    f"must be a string of 1-64 non-blank characters, got {entry!r}",
-                )
-        if len(set(value)) != len(value):
-            self.fail(prefix + name, "lists a value twice")
-        return value
-
-    def moment(self, obj: dict[str, Any], name: str) -> datetime | None:
-        if name not in obj:
-            return None
-        value = obj[name]
-        try:
-            moment = datetime.fromisoformat(value) if isinstance(value, str) else None
-        except ValueError:
-            moment = None
-        if moment is None:
-            self.fail(name, f"must be an ISO 8601 date-time like 2026-11-27T08:00, got {value!r}")
-        if moment.tzinfo is not None:
-            self.fail(name, "must be store-local wall-clock time; remove the UTC offset")
-        return moment
-
-
-def _kind(value: object) -> str:
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "a boolean"
-    if isinstance(value, Decimal):
-        return f"the fractional number {value}"
-    if isinstance(value, int):
-        return f"the number {value}"
-    if isinstance(value, str):
-        return f"the string {value!r}"
-    if isinstance(value, dict):
-        return "an object"
-    return "a list" if isinstance(value, list) else type(value).__name__
-
-
 def _read_rule(source: str, index: int, raw: object) -> Rule:
     if not isinstance(raw, dict):
-        _Fields(source, index, None, "").fail(
-            None, f"each promotion must be a JSON object, got {_kind(raw)}"
+        Fields(source, index, None, "").fail(
+            None, f"each promotion must be a JSON object, got {describe(raw)}"
         )
-    bare = _Fields(source, index, None, "")
+    bare = Fields(source, index, None, "")
     rule_id = bare.text(raw, "id", required=True)
     assert rule_id is not None
-    f = _Fields(source, index, rule_id, "")
-    if not _TOKEN.fullmatch(rule_id):
+    f = Fields(source, index, rule_id, "")
+    if not TOKEN.fullmatch(rule_id):
         f.fail("id", "must be 1-64 characters without blanks")
     if rule_id == MEMBER_PRICE_ID:
         f.fail("id", f"{MEMBER_PRICE_ID!r} is reserved for catalogue member prices")
@@ -343,7 +181,7 @@ def _read_rule(source: str, index: int, raw: object) -> Rule:
     return _KIND_READERS[kind](f, raw, common)
 
 
-def _label(f: _Fields, raw: dict[str, Any]) -> MappingProxyType[str, str]:
+def _label(f: Fields, raw: dict[str, Any]) -> MappingProxyType[str, str]:
     if "label" not in raw:
         f.fail("label", 'required: an object of locale -> text, e.g. {"zh_CN": "满100减10"}')
     label = f.obj(raw, "label")
@@ -353,11 +191,11 @@ def _label(f: _Fields, raw: dict[str, Any]) -> MappingProxyType[str, str]:
         if not _LOCALE.fullmatch(locale):
             f.fail(f"label.{locale}", "not a locale like zh_CN or en")
         if not isinstance(text, str) or not text.strip():
-            f.fail(f"label.{locale}", f"must be a non-empty string, got {_kind(text)}")
+            f.fail(f"label.{locale}", f"must be a non-empty string, got {describe(text)}")
     return MappingProxyType(dict(label))
 
 
-def _window(f: _Fields, raw: dict[str, Any]) -> Window:
+def _window(f: Fields, raw: dict[str, Any]) -> Window:
     start, until = f.moment(raw, "valid_from"), f.moment(raw, "valid_until")
     if start is not None and until is not None and until <= start:
         f.fail("valid_until", f"must be after valid_from ({start.isoformat()})")
@@ -383,18 +221,18 @@ def _window(f: _Fields, raw: dict[str, Any]) -> Window:
     return Window(start, until, days, minutes)
 
 
-def _clock(f: _Fields, hours: dict[str, Any], name: str, *, allow_24: bool) -> int:
+def _clock(f: Fields, hours: dict[str, Any], name: str, *, allow_24: bool) -> int:
     value = hours.get(name)
     match = _CLOCK.fullmatch(value) if isinstance(value, str) else None
     if match is None:
-        f.fail(f"hours.{name}", f'required: a time like "08:30", got {_kind(value)}')
+        f.fail(f"hours.{name}", f'required: a time like "08:30", got {describe(value)}')
     hour, minute = int(match[1]), int(match[2])
     if minute > 59 or hour > 24 or (hour == 24 and (minute or not allow_24)):
         f.fail(f"hours.{name}", f"not a time of day: {value!r}")
     return hour * 60 + minute
 
 
-def _scope(f: _Fields, raw: dict[str, Any], name: str) -> Scope | None:
+def _scope(f: Fields, raw: dict[str, Any], name: str) -> Scope | None:
     if name not in raw:
         return None
     obj = f.obj(raw, name)
@@ -405,31 +243,31 @@ def _scope(f: _Fields, raw: dict[str, Any], name: str) -> Scope | None:
     return Scope(**lists)
 
 
-def _read_price(f: _Fields, raw: dict[str, Any], common: dict[str, Any]) -> Rule:
+def _read_price(f: Fields, raw: dict[str, Any], common: dict[str, Any]) -> Rule:
     price = f.integer(raw, "price_minor", required=True, minimum=0)
     return Rule(**common, price_minor=price)
 
 
-def _per(f: _Fields, raw: dict[str, Any]) -> bool:
+def _per(f: Fields, raw: dict[str, Any]) -> bool:
     per = raw.get("per", "item")
     if per not in ("item", "basket"):
-        f.fail("per", f'must be "item" or "basket", got {_kind(per)}')
+        f.fail("per", f'must be "item" or "basket", got {describe(per)}')
     return bool(per == "basket")
 
 
-def _read_percent(f: _Fields, raw: dict[str, Any], common: dict[str, Any]) -> Rule:
+def _read_percent(f: Fields, raw: dict[str, Any], common: dict[str, Any]) -> Rule:
     percent = f.decimal(
         raw, "percent", minimum=Fraction(0), maximum=Fraction(100), exclusive_minimum=True
     )
     return Rule(**common, percent=percent, per_basket=_per(f, raw))
 
 
-def _read_amount(f: _Fields, raw: dict[str, Any], common: dict[str, Any]) -> Rule:
+def _read_amount(f: Fields, raw: dict[str, Any], common: dict[str, Any]) -> Rule:
     amount = f.integer(raw, "amount_minor", required=True, minimum=1)
     return Rule(**common, amount_minor=amount, per_basket=_per(f, raw))
 
 
-def _read_group(f: _Fields, raw: dict[str, Any], common: dict[str, Any]) -> Rule:
+def _read_group(f: Fields, raw: dict[str, Any], common: dict[str, Any]) -> Rule:
     quantity = f.integer(raw, "quantity", required=True, minimum=1)
     assert quantity is not None
     if ("free" in raw) == ("price_minor" in raw):
@@ -449,16 +287,16 @@ def _read_group(f: _Fields, raw: dict[str, Any], common: dict[str, Any]) -> Rule
     )
 
 
-def _read_threshold(f: _Fields, raw: dict[str, Any], common: dict[str, Any]) -> Rule:
+def _read_threshold(f: Fields, raw: dict[str, Any], common: dict[str, Any]) -> Rule:
     if "tiers" not in raw:
         f.fail("tiers", 'required: e.g. [{"spend_minor": 10000, "off_minor": 1000}]')
     if not isinstance(raw["tiers"], list) or not raw["tiers"]:
-        f.fail("tiers", f"must be a non-empty list, got {_kind(raw['tiers'])}")
+        f.fail("tiers", f"must be a non-empty list, got {describe(raw['tiers'])}")
     tiers: list[Tier] = []
     for i, entry in enumerate(raw["tiers"]):
         prefix = f"tiers[{i}]."
         if not isinstance(entry, dict):
-            f.fail(f"tiers[{i}]", f"must be an object, got {_kind(entry)}")
+            f.fail(f"tiers[{i}]", f"must be an object, got {describe(entry)}")
         f.no_unknown(entry, frozenset({"spend_minor", "off_minor"}), prefix)
         spend = f.integer(entry, "spend_minor", required=True, minimum=1, prefix=prefix)
         off = f.integer(entry, "off_minor", required=True, minimum=1, prefix=prefix)
@@ -480,12 +318,12 @@ def _read_threshold(f: _Fields, raw: dict[str, Any], common: dict[str, Any]) -> 
     return Rule(**common, tiers=tuple(tiers), repeat=repeat, max_applications=applications)
 
 
-def _read_points(f: _Fields, raw: dict[str, Any], common: dict[str, Any]) -> Rule:
+def _read_points(f: Fields, raw: dict[str, Any], common: dict[str, Any]) -> Rule:
     multiplier = f.decimal(raw, "multiplier", minimum=Fraction(0), maximum=Fraction(100))
     return Rule(**common, multiplier=multiplier)
 
 
-_KIND_READERS: dict[Kind, Callable[[_Fields, dict[str, Any], dict[str, Any]], Rule]] = {
+_KIND_READERS: dict[Kind, Callable[[Fields, dict[str, Any], dict[str, Any]], Rule]] = {
     Kind.PRICE: _read_price,
     Kind.PERCENT_OFF: _read_percent,
     Kind.AMOUNT_OFF: _read_amount,

@@ -13,13 +13,13 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 # Share of promotions per maker. Department-wide and basket-wide rules are few in a real
-# flyer (a handful per department at most); item-level rules are the bulk.
+# flyer (a couple per department at most, see _LIMITS); item-level rules are the bulk.
 _KINDS: tuple[tuple[str, int], ...] = (
-    ("special_price", 8),
-    ("item_percent", 27),
+    ("special_price", 2),
+    ("item_percent", 30),
     ("multi_buy", 20),
     ("mix_match", 10),
-    ("item_amount", 12),
+    ("item_amount", 14),
     ("department_percent", 2),
     ("department_threshold", 1),
     ("basket_threshold", 1),
@@ -27,6 +27,14 @@ _KINDS: tuple[tuple[str, int], ...] = (
     ("points", 5),
     ("department_multi_buy", 1),
 )
+# At most this many rules of a kind per department (or per store for basket-wide ones);
+# further draws become item discounts.
+_LIMITS = {
+    "department_percent": 2,
+    "department_threshold": 1,
+    "department_multi_buy": 1,
+    "basket_threshold": 0,
+}
 
 
 def synthetic_promotions(
@@ -43,13 +51,14 @@ def synthetic_promotions(
     names = [name for name, _ in _KINDS]
     weights = [weight for _, weight in _KINDS]
     promotions = []
-    basket_wide = 0
+    counts: dict[str, int] = {}
     for k in range(n):
         kind = rng.choices(names, weights)[0]
-        if kind == "basket_threshold":
-            basket_wide += 1
-            if basket_wide > 2:
-                kind = "department_threshold"
+        if kind in _LIMITS:
+            counts[kind] = counts.get(kind, 0) + 1
+            limit = _LIMITS[kind] * len(departments) if _LIMITS[kind] else 1
+            if counts[kind] > limit:
+                kind = "item_percent"
         rule = _MAKERS[kind](rng, list(item_ids), list(departments))
         rule["id"] = f"syn-{k:05d}"
         _decorate(rng, rule)
@@ -155,7 +164,7 @@ def _department_threshold(rng: random.Random, _i: list[str], depts: list[str]) -
             "zh_CN": f"满{tiers[0]['spend_minor'] // 100}减{tiers[0]['off_minor'] // 100}",
             "en": f"¥{tiers[0]['off_minor'] // 100} off ¥{tiers[0]['spend_minor'] // 100}",
         },
-        "scope": {"departments": rng.sample(depts, min(len(depts), rng.randint(1, 2)))},
+        "scope": {"departments": [rng.choice(depts)]},
         "tiers": tiers,
     }
 

@@ -1,0 +1,299 @@
+"""Exhaustive and component-wise search over decision units (see resolution.py)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+
+from kiosk.domain.pricing.apply import Evaluator, Work
+from kiosk.domain.pricing.conflicts import couples, is_line_level
+from kiosk.domain.pricing.rules import Kind, Rule
+
+MAX_EXACT_DECISIONS = 8
+MAX_SEARCH_WORK = 1024  # rule-on-line applications per basket, all searches together
+
+
+@dataclass(frozen=True, slots=True)
+class _Part:
+    """One component evaluated under one subset of its decisions."""
+
+    net_total: int
+    spends: tuple[int, ...]  # per basket rule: spend on this component's unclaimed lines
+    nets: tuple[tuple[int, int], ...]  # (line, net) for the exact basket computation
+    claimed: frozenset[int]
+
+
+# (rank, line): whether a decided rule is used on that line, or, for a rule coupling
+# lines, on the group of lines that line names (see Resolver._unit_keys).
+Unit = tuple[int, int]
+
+
+class Budget:
+    """Rule-on-line applications the search may still spend on this basket."""
+
+    def __init__(self, left: int = MAX_SEARCH_WORK) -> None:
+        self.left = left
+
+
+class Resolver:
+    """Searches combinations of decisions; see the module docstring for the bound.
+
+    A decision is taken per *unit*: per line for a rule acting on each line alone (an
+    exclusive 20 % off is weighed against the other offers line by line), per group of
+    lines for a rule coupling them (a mix & match, a capped rule; a plain multi-buy per
+    item). Lines linked by coupling rules form components, searched independently but
+    for the basket-wide rules that sum over them.
+    """
+
+    def __init__(
+        self, ev: Evaluator, order: Sequence[int], decided: Sequence[int], budget: Budget
+    ) -> None:
+        self.ev = ev
+        self.budget = budget
+        self.order = list(order)
+        self.decided = set(decided)
+        self.basket = [r for r in order if not is_line_level(ev.rules[r])]
+        covered = [set(ev.eligible[r]) for r in self.basket]
+        self.overlaps = [
+            [j for j in range(k) if not covered[j].isdisjoint(covered[k])]
+            for k in range(len(self.basket))
+        ]
+        comp = _components(
+            ev, [r for r in order if is_line_level(ev.rules[r]) and couples(ev.rules[r])]
+        )
+        first_id: dict[int, str] = {}
+        for i, c in enumerate(comp):
+            if c not in first_id or ev.ids[i] < first_id[c]:
+                first_id[c] = ev.ids[i]
+        line_rules = [r for r in order if is_line_level(ev.rules[r])]
+        self.comp = comp
+        self.coupling = {r for r in decided if couples(ev.rules[r])}
+        self.keys = self._unit_keys(decided)
+        self.units: list[Unit] = sorted(
+            {(r, self._key(r, i)) for r in decided for i in ev.eligible[r]},
+            key=lambda u: (u[0], ev.ids[u[1]]),
+        )
+        roots = {comp[k] for _, k in self.units}
+        # Components in line-id order, so the search does not depend on basket order.
+        self.components = sorted(roots, key=first_id.__getitem__)
+        self.choices = {c: [u for u in self.units if comp[u[1]] == c] for c in self.components}
+        self.lines = {c: [i for i, ci in enumerate(comp) if ci == c] for c in roots}
+        split: dict[int, dict[int, list[int]]] = {c: {} for c in roots}
+        fixed_split: dict[int, list[int]] = {}
+        for rank in line_rules:
+            for i in ev.eligible[rank]:
+                into = split[comp[i]] if comp[i] in roots else fixed_split
+                into.setdefault(rank, []).append(i)
+        self.local = {
+            c: ev.restricted({r: tuple(lines) for r, lines in split[c].items()}) for c in roots
+        }
+        self.work = {c: sum(map(len, split[c].values())) for c in roots}
+        self.fixed_ev = ev.restricted({r: tuple(lines) for r, lines in fixed_split.items()})
+        self.fixed_lines = [i for i, c in enumerate(comp) if c not in roots]
+        # Per component (None: the lines without decisions), in application order.
+        self.local_order = {c: [r for r in order if r in split[c]] for c in roots}
+        self.comp_of: dict[int, int | None] = {
+            i: (c if c in roots else None) for i, c in enumerate(comp)
+        }
+        self.spend_lines: dict[int | None, list[list[int]]] = {
+            c: [[] for _ in self.basket] for c in [*roots, None]
+        }
+        for k, rank in enumerate(self.basket):
+            for i in ev.eligible[rank]:
+                self.spend_lines[self.comp_of[i]][k].append(i)
+        self.cache: dict[tuple[int, frozenset[Unit]], _Part] = {}
+        self.weight = {u: 1 << (len(self.units) - 1 - j) for j, u in enumerate(self.units)}
+
+    def _key(self, rank: int, i: int) -> int:
+        """The line naming the unit of decided rule `rank` that line `i` belongs to."""
+        return self.keys[rank, i]
+
+    def _unit_keys(self, decided: Sequence[int]) -> dict[tuple[int, int], int]:
+        """Per decided rule and line: the line itself, or for a rule coupling lines the
+        first of the lines it couples (per item for a plain multi-buy)."""
+        ids = self.ev.ids
+        keys: dict[tuple[int, int], int] = {}
+        for rank in decided:
+            # The line with the smallest id names a group, so nothing depends on the
+            # order of the lines in the basket.
+            eligible = sorted(self.ev.eligible[rank], key=ids.__getitem__)
+            first: dict[str, int] = {}
+            for i in eligible:
+                if rank not in self.coupling:
+                    keys[rank, i] = i
+                elif _pools_per_item(self.ev.rules[rank]):
+                    keys[rank, i] = first.setdefault(self.ev.lines[i].item.item_id, i)
+                else:
+                    keys[rank, i] = eligible[0]
+        return keys
+
+    def exact(self) -> bool:
+        """Whether `best` will try every combination (see the bound)."""
+        cost = sum((1 << len(self.choices[c])) * self.work[c] for c in self.components)
+        return len(self.units) <= MAX_EXACT_DECISIONS and cost <= self.budget.left
+
+    def best(self) -> Evaluator:
+        """An evaluator restricted to the best combination found; run it over `order`."""
+        fixed = self.fixed_ev
+        self.fixed = self._evaluate(fixed, [r for r in self.order if r in fixed.eligible], None)
+        if self.exact():
+            best = min(self._combine(self._mask(m)) for m in range(1 << len(self.units)))
+        else:
+            best = self._coordinate_search()
+        on = best[2]
+        eligible = dict(self.ev.eligible)
+        for rank in self.decided:
+            eligible[rank] = tuple(i for i in eligible[rank] if (rank, self._key(rank, i)) in on)
+        return self.ev.restricted({r: lines for r, lines in eligible.items() if lines})
+
+    def _mask(self, mask: int) -> dict[int, frozenset[Unit]]:
+        on = {u for j, u in enumerate(self.units) if mask >> j & 1}
+        return {c: frozenset(on.intersection(self.choices[c])) for c in self.components}
+
+    def _combine(self, state: dict[int, frozenset[Unit]]) -> tuple[int, int, frozenset[Unit]]:
+        """(total, -score, units on) of one combination."""
+        parts = [self.fixed] + [self._part(c, state[c]) for c in self.components]
+        on: frozenset[Unit] = frozenset().union(*state.values())
+        net_total = sum(p.net_total for p in parts)
+        spends = [sum(p.spends[k] for p in parts) for k in range(len(self.basket))]
+        return self._total(net_total, spends, parts), -self._score(on), on
+
+    def _score(self, on: Iterable[Unit]) -> int:
+        return sum(self.weight[u] for u in on)
+
+    def _part(self, c: int, on: frozenset[Unit]) -> _Part:
+        key = (c, on)
+        part = self.cache.get(key)
+        if part is None:
+            self.budget.left -= self.work[c]
+            local = self.local[c].eligible
+            eligible = {}
+            for r in self.local_order[c]:
+                lines = local[r]
+                if r in self.decided:
+                    lines = tuple(i for i in lines if (r, self.keys[r, i]) in on)
+                if lines:
+                    eligible[r] = lines
+            chosen = self.ev.restricted(eligible)
+            part = self.cache[key] = self._evaluate(chosen, list(eligible), c)
+        return part
+
+    def _evaluate(self, ev: Evaluator, ranks: Sequence[int], c: int | None) -> _Part:
+        """Line stages of one component (`None`: the lines without decisions)."""
+        w = Work(ev.bases)
+        ev.line_stages(ranks, w)
+        net, claimed = w.net, w.claimed
+        lines = self.lines[c] if c is not None else self.fixed_lines
+        spends = tuple(
+            sum(net[i] for i in inside if i not in claimed) for inside in self.spend_lines[c]
+        )
+        return _Part(
+            net_total=sum(net[i] for i in lines),
+            spends=spends,
+            nets=tuple((i, net[i]) for i in lines),
+            claimed=frozenset(i for i in claimed if self.comp_of.get(i) == c),
+        )
+
+    def _total(self, net_total: int, spends: Sequence[int], parts: Sequence[_Part]) -> int:
+        """The basket total from the parts' sums; allocates only when a clamp may bind."""
+        amounts: list[int] = []
+        for k, rank in enumerate(self.basket):
+            rule = self.ev.rules[rank]
+            amount = self.ev.basket_amount(rule, spends[k])
+            # Earlier basket rules take at most their amounts off this rule's lines.
+            if amount and (
+                rule.line_cap_minor is not None
+                or sum(amounts[j] for j in self.overlaps[k]) + amount > spends[k]
+            ):
+                return self._exact_total(parts)
+            amounts.append(amount)
+        return net_total - sum(amounts)
+
+    def _exact_total(self, parts: Sequence[_Part]) -> int:
+        w = Work(self.ev.bases)
+        for part in parts:
+            for i, net in part.nets:
+                w.net[i] = net
+            w.claimed.update(part.claimed)
+        self.ev.basket_stage(self.basket, w)
+        return w.total()
+
+    def _coordinate_search(self) -> tuple[int, int, frozenset[Unit]]:
+        """Optimise one component at a time, the others held at their best so far."""
+        state = {c: frozenset(self.choices[c]) for c in self.components}
+        parts = {c: self._part(c, state[c]) for c in self.components}
+        net_total = self.fixed.net_total + sum(p.net_total for p in parts.values())
+        spends = [
+            self.fixed.spends[k] + sum(p.spends[k] for p in parts.values())
+            for k in range(len(self.basket))
+        ]
+        score = self._score(u for on in state.values() for u in on)
+        best = (self._total(net_total, spends, [self.fixed, *parts.values()]), -score)
+        for c in self.components:
+            choices = self.choices[c]
+            cost = (1 << len(choices)) * self.work[c]
+            if len(choices) <= MAX_EXACT_DECISIONS and cost <= self.budget.left:
+                trials: Iterable[frozenset[Unit]] = (
+                    frozenset(u for k, u in enumerate(choices) if j >> k & 1)
+                    for j in range(1 << len(choices))
+                )
+            else:
+                trials = self._flips(c, state)
+            for trial in trials:
+                if self.budget.left <= 0:
+                    break
+                if trial == state[c]:
+                    continue
+                part, old = self._part(c, trial), parts[c]
+                trial_net = net_total - old.net_total + part.net_total
+                trial_spends = [
+                    s - o + n for s, o, n in zip(spends, old.spends, part.spends, strict=True)
+                ]
+                trial_score = score - self._score(state[c]) + self._score(trial)
+                others = [self.fixed, *(parts[x] for x in self.components if x != c), part]
+                key = (self._total(trial_net, trial_spends, others), -trial_score)
+                if key < best:
+                    best, state[c], parts[c] = key, trial, part
+                    net_total, spends, score = trial_net, trial_spends, trial_score
+        return best[0], best[1], frozenset(u for on in state.values() for u in on)
+
+    def _flips(self, c: int, state: dict[int, frozenset[Unit]]) -> Iterator[frozenset[Unit]]:
+        """All units off, then one unit flipped at a time from the best state so far,
+        pass after pass while a pass improves it (read `state` lazily)."""
+        yield frozenset()
+        improved = True
+        while improved:
+            improved = False
+            for unit in self.choices[c]:
+                before = state[c]
+                yield before ^ {unit}
+                improved = improved or state[c] != before
+
+
+def _pools_per_item(rule: Rule) -> bool:
+    """A multi-buy without shared limits treats each item on its own."""
+    return (
+        rule.kind is Kind.MULTI_BUY
+        and rule.max_applications is None
+        and rule.basket_cap_minor is None
+    )
+
+
+def _components(ev: Evaluator, coupling: Sequence[int]) -> list[int]:
+    """Component id (a root line index) of every line, linking lines of coupling rules."""
+    parent = list(range(len(ev.lines)))
+
+    def root(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    for rank in coupling:
+        per_item = _pools_per_item(ev.rules[rank])
+        first: dict[str, int] = {}
+        for i in ev.eligible[rank]:
+            key = ev.lines[i].item.item_id if per_item else ""  # a multi-buy pools per item
+            j = first.setdefault(key, i)
+            parent[root(i)] = root(j)
+    return [root(i) for i in range(len(ev.lines))]

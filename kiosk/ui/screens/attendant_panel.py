@@ -1,0 +1,74 @@
+"""Attendant panel: PIN login, then approve, void a line, cancel, reprint, lane, devices.
+
+What each button may do is decided by the lane (role permissions, states); buttons an
+attendant's role lacks are hidden, not enforced, here.
+"""
+
+from __future__ import annotations
+
+from kivy.properties import BooleanProperty
+
+from kiosk.lane_view import LaneSnapshot
+from kiosk.ui.i18n import tr
+from kiosk.ui.screens.base import KioskScreen
+from kiosk.ui.widgets import KioskLabel, TouchButton
+
+# Button id -> the permission that shows it (kiosk.security.attendants.Permission values).
+_BUTTONS = {
+    "approve": "approve_age",
+    "cancel_basket": "cancel_basket",
+    "reprint": "reprint",
+    "lane": "open_close_lane",
+}
+
+
+class AttendantPanelScreen(KioskScreen):
+    logged_in = BooleanProperty(False)
+
+    def render(self, snap: LaneSnapshot) -> None:
+        who = snap.attendant
+        self.logged_in = who is not None
+        locale = snap.locale
+        if who is None:
+            self.ids.who.text = tr(locale, "panel.login")
+            if snap.pin_locked_s:
+                self.ids.who.text += "\n" + tr(locale, "panel.locked", seconds=snap.pin_locked_s)
+        else:
+            self.ids.who.text = tr(locale, "panel.logged_in", name=who.name, role=who.role)
+        for button_id, permission in _BUTTONS.items():
+            button = self.ids[button_id]
+            allowed = who is not None and permission in who.permissions
+            button.disabled = not allowed
+            button.opacity = 1 if allowed else 0
+        if snap.overlay is None:
+            self.ids.approve.disabled = True
+            self.ids.approve.opacity = 0
+        closed = snap.status == "out_of_service"
+        self.ids.lane.text = tr(locale, "panel.open_lane" if closed else "panel.close_lane")
+        self._render_lines(snap)
+        self._render_devices(snap)
+
+    def _render_lines(self, snap: LaneSnapshot) -> None:
+        box = self.ids.lines
+        box.clear_widgets()
+        who = snap.attendant
+        if who is None or "void_line" not in who.permissions:
+            return
+        for line in reversed(snap.lines):
+            button = TouchButton(text=f"{tr(snap.locale, 'basket.remove')}: {line.name}  {line.amount}")
+            button.bind(on_release=lambda _b, line_id=line.line_id: self._void(line_id))
+            box.add_widget(button)
+
+    def _void(self, line_id: str) -> None:
+        from kivy.app import App  # noqa: PLC0415 - the running app, at tap time
+
+        App.get_running_app().lane.void_line(line_id)
+
+    def _render_devices(self, snap: LaneSnapshot) -> None:
+        box = self.ids.devices
+        box.clear_widgets()
+        for device in snap.devices:
+            mark = "●" if device.connected else "○"
+            sim = " (sim)" if device.simulated else ""
+            text = f"{mark} {device.role}{sim}: {device.state} {device.detail}".rstrip()
+            box.add_widget(KioskLabel(text=text, scale=0.8))

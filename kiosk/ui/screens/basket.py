@@ -1,0 +1,53 @@
+"""Basket: lines with quantities, weights, discounts and savings; totals; the way to pay."""
+
+from __future__ import annotations
+
+from kivy.properties import BooleanProperty, StringProperty
+from kivy.uix.boxlayout import BoxLayout
+
+from kiosk.lane_view import LaneSnapshot, LineView
+from kiosk.ui.i18n import tr
+from kiosk.ui.screens.base import KioskScreen
+
+
+class BasketLineRow(BoxLayout):
+    """One basket line (a RecycleView row); its remove button asks for an attendant."""
+
+    line_id = StringProperty("")
+    name = StringProperty("")
+    detail = StringProperty("")
+    discounts = StringProperty("")
+    amount = StringProperty("")
+    remove_text = StringProperty("")
+    highlight = BooleanProperty(False)
+
+
+def line_detail(line: LineView, locale: str) -> str:
+    if line.weight_g is not None:
+        kg = f"{line.weight_g / 1000:.3f}"  # display only; money is never computed here
+        return f"{tr(locale, 'basket.weight', kg=kg)} {line.unit_price}"
+    return f"{tr(locale, 'basket.qty', qty=line.quantity)} {line.unit_price}"
+
+
+def row_data(snap: LaneSnapshot) -> list[dict[str, object]]:
+    remove = tr(snap.locale, "basket.remove")
+    rows = [
+        {
+            "line_id": line.line_id,
+            "name": line.name,
+            "detail": line_detail(line, snap.locale),
+            "discounts": "  ".join(f"{d.label} -{d.amount}" for d in line.discounts),
+            "amount": line.amount,
+            "remove_text": remove,
+            "highlight": line.line_id == snap.last_line_id,
+        }
+        for line in snap.lines
+    ]
+    rows.reverse()  # the last scanned line on top, where the shopper looks
+    return rows
+
+
+class BasketScreen(KioskScreen):
+    def render(self, snap: LaneSnapshot) -> None:
+        self.ids.lines.data = row_data(snap)
+        self.ids.lines.scroll_y = 1
