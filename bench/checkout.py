@@ -36,7 +36,7 @@ from kiosk.domain.barcodes import BarcodeConfig, parse_scan
 from kiosk.domain.catalogue import Item, Unit
 from kiosk.domain.codec import to_jsonable
 from kiosk.domain.pricing import BasketLine, load_promotions, price_basket
-from kiosk.domain.pricing.synthetic import synthetic_promotions
+from bench.promotions_data import synthetic_promotions
 from kiosk.domain.transaction import (
     Cancelled,
     ItemAdded,

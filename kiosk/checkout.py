@@ -31,6 +31,7 @@ from kiosk.domain.pricing import (
 from kiosk.domain.sale import Sale, sale_from_transaction
 from kiosk.domain.transaction import (
     AttendantApproved,
+    AttendantCalled,
     AttendantReason,
     Cancelled,
     ChargePayment,
@@ -272,35 +273,49 @@ class Checkout:
         self.dispatch(CheckoutStarted(now, priced))
         return priced
 
-    def pay(self, provider: PaymentProvider, amount_minor: int | None = None) -> PaymentOutcome:
-        """Take one payment: the intent is journalled before the provider hears of it."""
+    def begin_payment(self, method: str, amount_minor: int | None = None) -> tuple[str, int]:
+        """Journal a payment intent before any byte goes to a pinpad or provider.
+
+        Returns (intent id, amount); the amount defaults to what is still due. The
+        caller then charges (on any thread) and hands the outcome to `settle_payment`.
+        """
         outstanding = self._state.amount_due_minor - self._state.paid_minor
         amount = outstanding if amount_minor is None else amount_minor
         intent_id = self._new_id()
-        self.dispatch(PaymentStarted(self._clock(), intent_id, provider.method, amount))
+        self.dispatch(PaymentStarted(self._clock(), intent_id, method, amount))
+        return intent_id, amount
+
+    def pay(self, provider: PaymentProvider, amount_minor: int | None = None) -> PaymentOutcome:
+        """Take one payment synchronously: intent journalled, charge, settle."""
+        intent_id, amount = self.begin_payment(provider.method, amount_minor)
         outcome = provider.charge(intent_id, amount, self.config.store.currency)
         if outcome.status == "unknown":
             outcome = provider.query(intent_id)
-        self._settle(intent_id, amount, outcome)
+        self.settle_payment(intent_id, amount, outcome)
         return outcome
 
     def resolve_pending_payment(self, provider: PaymentProvider) -> PaymentOutcome | None:
-        """After a restart: settle an intent that was sent but whose outcome was not journalled."""
+        """Settle an intent that was sent but whose outcome was not journalled (after a
+        restart, or when the provider's answer was unknown). Returns None if none pends."""
         pending = self._state.pending_payment
         if pending is None:
             return None
         outcome = provider.query(pending.intent_id)
-        if outcome.status == "unknown":
-            return outcome  # still unknown: the caller hands over to an attendant
-        self._settle(pending.intent_id, pending.amount_minor, outcome)
+        self.settle_payment(pending.intent_id, pending.amount_minor, outcome)
         return outcome
 
-    def _settle(self, intent_id: str, amount: int, outcome: PaymentOutcome) -> None:
+    def settle_payment(self, intent_id: str, amount: int, outcome: PaymentOutcome) -> None:
+        """Journal what became of an intent; unknown calls an attendant, never guesses."""
         now = self._clock()
         if outcome.status == "approved":
             self.dispatch(PaymentSucceeded(now, intent_id, amount, outcome.reference))
         elif outcome.status in ("declined", "not_found"):
             self.dispatch(PaymentFailed(now, intent_id, outcome.reason or outcome.status))
+        elif self._state.status is Status.PAYING:
+            # Unknown: never guess (SPEC section 5). The intent stays pending and an
+            # attendant is called; no new shopper starts until it is resolved.
+            log.warning("payment outcome unknown", extra={"intent": intent_id})
+            self.dispatch(AttendantCalled(now, AttendantReason.PAYMENT_UNRESOLVED))
 
     def finish(self, printed: bool) -> None:
         self.dispatch(ReceiptIssued(self._clock(), printed))

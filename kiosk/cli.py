@@ -23,6 +23,8 @@ COMMAND_MODULES: tuple[str, ...] = (
     "kiosk.commands.printer",
     "kiosk.commands.devices",
     "kiosk.commands.hardware",
+    "kiosk.commands.run",
+    "kiosk.commands.pinpad",
 )
 
 log = logging.getLogger("kiosk.cli")

@@ -95,7 +95,19 @@ class Lane:
             return self._latest
 
     def flush(self, timeout: float = 10.0) -> bool:
-        """Wait until every action enqueued so far has run (bounded); True if it did."""
+        """Wait (bounded) until every action enqueued so far has run, including the
+        settling of a payment those actions started; True if it did."""
+        deadline = time.monotonic() + timeout
+        if not self._flush_once(timeout):
+            return False
+        payment = self._payment_thread
+        if payment is not None and payment.is_alive():
+            payment.join(max(0.0, deadline - time.monotonic()))
+            if payment.is_alive():
+                return False
+        return self._flush_once(max(0.0, deadline - time.monotonic()))
+
+    def _flush_once(self, timeout: float) -> bool:
         done = threading.Event()
         self._actions.put(("flush", done.set))
         return done.wait(timeout)

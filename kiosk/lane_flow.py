@@ -31,9 +31,6 @@ from kiosk.domain.transaction import (
     Effect,
     MemberIdentified,
     OutOfService,
-    PaymentFailed,
-    PaymentStarted,
-    PaymentSucceeded,
     PrintReceipt,
     Resumed,
     SessionClosed,
@@ -374,11 +371,8 @@ class LaneFlow:
         return None
 
     def _begin_charge(self, method: str, code: str | None) -> None:
-        state = self.state
-        amount = state.amount_due_minor - state.paid_minor
-        intent_id = self._new_id()
         # Journalled before any byte goes to a pinpad or provider (SPEC section 5).
-        self.checkout.dispatch(PaymentStarted(self.checkout.now(), intent_id, method, amount))
+        intent_id, amount = self.checkout.begin_payment(method)
         currency = self.checkout.config.store.currency
         prompts: list[str] = []
         provider: PaymentProvider = self.payments.provider(method, code, prompts.append)
@@ -397,19 +391,13 @@ class LaneFlow:
         self._start_payment(call, settle)
 
     def _settle(self, intent_id: str, amount: int, outcome: PaymentOutcome) -> None:
-        now = self.checkout.now()
-        if outcome.status == "approved":
-            self.checkout.dispatch(PaymentSucceeded(now, intent_id, amount, outcome.reference))
-            self.paying = None
-        elif outcome.status in ("declined", "not_found"):
-            self.checkout.dispatch(PaymentFailed(now, intent_id, outcome.reason or outcome.status))
-            self.paying = None
+        # The checkout journals the outcome (unknown: an attendant is called, never a guess).
+        self.checkout.settle_payment(intent_id, amount, outcome)
+        self.paying = None
+        if outcome.status in ("declined", "not_found"):
             self.nav.last_failure = outcome.reason or outcome.status
             self._tell("payment_declined", outcome.reason)
-        else:  # still unknown: never guess; an attendant resolves it (SPEC section 5)
-            self.paying = None
-            if self.state.status is Status.PAYING:
-                self.checkout.dispatch(AttendantCalled(now, AttendantReason.PAYMENT_UNRESOLVED))
+        elif outcome.status == "unknown":
             self._tell("payment_unresolved", outcome.reason)
         self._run_effects()
 

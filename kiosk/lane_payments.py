@@ -39,11 +39,6 @@ class PaymentMethods(Protocol):
     @property
     def methods(self) -> tuple[str, ...]: ...
 
-    def set_offline(self, offline: bool) -> None:
-        """Offline: every charge and query answers `unknown` (the host cannot be reached)."""
-        with self._lock:
-            self._offline = offline
-
     def provider(self, method: str, code: str | None, prompt: Prompt) -> PaymentProvider:
         """A provider for one attempt. `code`: the shopper's payment code (QR methods);
         None to query an intent after a restart. `prompt` relays pinpad prompts

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import threading
+import uuid
 from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
@@ -43,13 +44,14 @@ class Harness:
         self.seen: list[LaneSnapshot] = []
         self.devices = MemoryDevices(printer_ok=bool(kwargs.pop("printer_ok", True)))
         counter = itertools.count()
+        run = uuid.uuid4().hex[:6]  # a restart must not reuse the ids of the run before
         self.demo: DemoLane = demo_lane(
             data_dir,
             devices=self.devices,
             on_snapshot=self.seen.append,
             monotonic=self.clock,
             clock=lambda: NOW,
-            ids=lambda: f"id{next(counter):04d}",
+            ids=lambda: f"{run}-{next(counter):04d}",
             settings=LaneSettings(**kwargs),  # type: ignore[arg-type]
         )
         self.lane: Lane = self.demo.lane

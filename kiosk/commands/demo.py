@@ -114,6 +114,11 @@ def _paper(mm: int) -> Paper:
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.screenshots:
+        from kiosk.commands.run import write_screenshots  # noqa: PLC0415 - Kivy only here
+
+        shots = write_screenshots(Path(args.screenshots))
+        _say(f"{len(shots)} screenshots written to {args.screenshots}")
     if args.data_dir:
         data_dir = Path(args.data_dir)
         config = seed_demo_store(data_dir)
@@ -139,5 +144,8 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     parser.add_argument("--locale", choices=("zh_CN", "en"), default="zh_CN")
     parser.add_argument(
         "--paper", type=int, choices=(58, 80), help="paper width (default: the printer's)"
+    )
+    parser.add_argument(
+        "--screenshots", metavar="DIR", help="also write a PNG of every UI screen in both languages"
     )
     parser.set_defaults(func=run)

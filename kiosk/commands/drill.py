@@ -18,6 +18,7 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
+from drivers.pinpad.zvt.terminal import ZvtTerminal
 from kiosk.app import demo_file, open_checkout, seed_demo_store
 from kiosk.checkout import Checkout
 from kiosk.domain.barcodes import variable_measure_label
@@ -30,6 +31,10 @@ from kiosk.domain.transaction import (
     Transaction,
 )
 from kiosk.errors import KioskError
+from kiosk.payment.methods import CardProvider, QrProvider
+from kiosk.payment.provider import PaymentProvider
+from kiosk.payment.qr import AlipayMicropay, PollPolicy, QrMicropayProvider, WeChatPayMicropay
+from kiosk.payment.qr.sim_keys import SimCredentials
 from kiosk.payment.stub import StubPaymentProvider
 
 ATTENDANT_ID = "drill-attendant"
@@ -44,6 +49,14 @@ class Plan:
     member: str | None
     codes: tuple[str, ...]
     cancel: bool
+    method: str = "stub"
+    payment_code: str | None = None  # for QR methods: what the shopper's phone shows
+
+
+PAY_CHOICES = ("stub", "card", "wechat", "alipay", "mixed")
+# QR payment codes: WeChat 18 digits from 13…, Alipay from 28…; the provider simulator
+# reads its scenario from the last two digits (91 success, 92 user paying then success).
+_QR_PREFIX = {"wechat": "13", "alipay": "28"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,8 +83,8 @@ def code_pool(catalogue_csv: Path) -> CodePool:
     return CodePool(tuple(packaged), tuple(adult), tuple(deli))
 
 
-def plan_for(seed: int, k: int, pool: CodePool) -> Plan:
-    """The session plan for session number `k`: a pure function of (seed, k)."""
+def plan_for(seed: int, k: int, pool: CodePool, pay: str = "stub") -> Plan:
+    """The session plan for session number `k`: a pure function of (seed, k, pay)."""
     rng = random.Random(seed * 1_000_003 + k)
     codes = [rng.choice(pool.packaged) for _ in range(rng.randint(1, 5))]
     if pool.deli and rng.random() < 0.3:
@@ -82,7 +95,13 @@ def plan_for(seed: int, k: int, pool: CodePool) -> Plan:
     if pool.age_restricted and rng.random() < 0.15:
         codes.insert(rng.randrange(len(codes) + 1), rng.choice(pool.age_restricted))
     member = f"M{rng.randint(10**9, 10**10 - 1)}" if rng.random() < 0.2 else None
-    return Plan(member, tuple(codes), cancel=rng.random() < 0.1)
+    cancel = rng.random() < 0.1
+    method = rng.choice(("card", "wechat", "alipay")) if pay == "mixed" else pay
+    code = None
+    if method in _QR_PREFIX:
+        scenario = "92" if rng.random() < 0.2 else "91"
+        code = f"{_QR_PREFIX[method]}{k:014d}{scenario}"
+    return Plan(member, tuple(codes), cancel, method, code)
 
 
 def tx_id_for(kiosk_id: str, k: int) -> str:
@@ -111,7 +130,43 @@ def _on_commit(seq: int, event: Event, state: Transaction) -> None:
     _emit({"seq": seq, "kind": event.kind, **_summary(state)})
 
 
-def step(checkout: Checkout, provider: StubPaymentProvider, plan: Plan) -> None:
+class DrillPayments:
+    """The payment providers a drill pays with: the STUB, or real clients pointed at
+    the in-repo simulators (ZVT terminal, WeChat Pay / Alipay provider)."""
+
+    def __init__(self, args: argparse.Namespace, data_dir: Path) -> None:
+        self.stub = StubPaymentProvider(data_dir / "stub-ledger.db")
+        self.terminal: ZvtTerminal | None = None
+        self._qr: dict[str, QrMicropayProvider] = {}
+        if args.pinpad_url:
+            self.terminal = ZvtTerminal(args.pinpad_url, currency=156)
+        if args.provider_url:
+            if not args.provider_credentials:
+                raise DrillError("--provider-url needs --provider-credentials")
+            creds = SimCredentials.load(Path(args.provider_credentials))
+            policy = PollPolicy(interval_s=0.05, bound_s=5, unknown_wait_s=0.05, retry_wait_s=0.05)
+            url = args.provider_url
+            self._qr["wechat"] = WeChatPayMicropay(creds.wechat_config(url), policy)
+            self._qr["alipay"] = AlipayMicropay(creds.alipay_config(url), policy)
+
+    def provider(self, method: str, code: str | None) -> PaymentProvider:
+        if method == "stub":
+            return self.stub
+        if method == "card":
+            if self.terminal is None:
+                raise DrillError("paying by card needs --pinpad-url")
+            return CardProvider(self.terminal)
+        if method not in self._qr:
+            raise DrillError(f"paying by {method} needs --provider-url")
+        return QrProvider(self._qr[method], code)
+
+    def close(self) -> None:
+        self.stub.close()
+        if self.terminal is not None:
+            self.terminal.close()
+
+
+def step(checkout: Checkout, payments: DrillPayments, plan: Plan) -> None:
     """Take the next step of the open session's plan, whatever state it is in."""
     state = checkout.state
     now = checkout.now()
@@ -127,14 +182,18 @@ def step(checkout: Checkout, provider: StubPaymentProvider, plan: Plan) -> None:
                 checkout.start_checkout()
         case Status.ATTENDANT_REQUIRED:
             assert state.attendant_reason is not None
-            checkout.approve(ATTENDANT_ID, state.attendant_reason)
-        case Status.PAYING:
-            if state.pending_payment is not None:
-                outcome = checkout.resolve_pending_payment(provider)
-                if outcome is None or outcome.status == "unknown":
-                    raise DrillError("stub payment unresolved")
+            pending = state.pending_payment
+            if pending is not None:
+                # As an attendant would: ask the terminal/provider again.
+                checkout.resolve_pending_payment(payments.provider(pending.method, None))
             else:
-                checkout.pay(provider)
+                checkout.approve(ATTENDANT_ID, state.attendant_reason)
+        case Status.PAYING:
+            pending = state.pending_payment
+            if pending is not None:
+                checkout.resolve_pending_payment(payments.provider(pending.method, None))
+            else:
+                checkout.pay(payments.provider(plan.method, plan.payment_code))
         case Status.PAID:
             checkout.dispatch(ReceiptIssued(now, printed=True))
         case Status.RECEIPT | Status.CANCELLED:
@@ -154,7 +213,7 @@ def run(args: argparse.Namespace) -> int:
     config = seed_demo_store(data_dir)
     pool = code_pool(demo_file("demo_catalogue.csv"))
     checkout = open_checkout(config, on_commit=_on_commit)
-    provider = StubPaymentProvider(data_dir / "stub-ledger.db")
+    payments = DrillPayments(args, data_dir)
     try:
         state = checkout.state
         _emit({"restored": {"seq": checkout.journal.last_seq, **_summary(state)}})
@@ -170,10 +229,11 @@ def run(args: argparse.Namespace) -> int:
                 continue
             if state.tx_id is None:
                 raise DrillError(f"no transaction in state {state.status.value}")
-            step(checkout, provider, plan_for(args.seed, session_number(state.tx_id), pool))
+            plan = plan_for(args.seed, session_number(state.tx_id), pool, args.pay)
+            step(checkout, payments, plan)
         _emit({"done": {"sessions": sessions, "sales": len(checkout.journal.sale_ids())}})
     finally:
-        provider.close()
+        payments.close()
         checkout.close()
     return 0
 
@@ -185,4 +245,8 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     parser.add_argument("--data-dir", required=True, help="kiosk data directory (seeded if new)")
     parser.add_argument("--transactions", type=int, default=200, help="sessions to run")
     parser.add_argument("--seed", type=int, default=1, help="plan seed")
+    parser.add_argument("--pay", choices=PAY_CHOICES, default="stub", help="payment method(s)")
+    parser.add_argument("--pinpad-url", help="ZVT terminal (e.g. `kiosk sim pinpad`'s URL)")
+    parser.add_argument("--provider-url", help="QR provider (`kiosk sim payment-provider`)")
+    parser.add_argument("--provider-credentials", help="the provider simulator's keys file")
     parser.set_defaults(func=run)

@@ -17,6 +17,7 @@ from typing import Any
 
 from kivy.base import EventLoop
 from kivy.input.motionevent import MotionEvent
+from kivy.uix.stencilview import StencilView
 from kivy.uix.widget import Widget
 
 from kiosk.lane import Lane
@@ -81,6 +82,8 @@ class UiDriver:
         if self.root is not None:
             EventLoop.window.remove_widget(self.root)
             self.root = None
+        # kv's `app` proxy caches the app until it stops: release it for the next app.
+        self.app.dispatch("on_stop")
 
     # ------------------------------------------------------------ waiting
 
@@ -99,8 +102,11 @@ class UiDriver:
             paying = latest is not None and latest.payment is not None
             busy = paying and latest.payment.prompt not in (None, "show_code")  # type: ignore[union-attr]
             if latest is not None and shown is not None and shown.seq == latest.seq and not busy:
-                self.frames(1)  # let layout and canvas catch up with the new properties
-                return shown
+                # Layout and the screen manager catch up over the next frames (Clock
+                # callbacks scheduled by the render itself).
+                self.frames(3)
+                if self.app.rendered is shown and self.lane.snapshot() is latest:
+                    return shown
         raise UiTimeout(f"UI not settled after {max_frames} frames")
 
     def wait_for(
@@ -146,6 +152,7 @@ class UiDriver:
         if widget.disabled or widget.opacity == 0:
             raise AssertionError(f"{widget} is not tappable (disabled or invisible)")
         x, y = widget.to_window(*widget.center)
+        _check_reachable(widget, x, y)
         touch = _Touch(x, y)
         EventLoop.post_dispatch_input("begin", touch)
         self.frames(1)
@@ -184,6 +191,17 @@ class UiDriver:
 
     def go(self, screen: Screen) -> LaneSnapshot:
         return self.wait_for(lambda s: s.screen is screen)
+
+
+def _check_reachable(widget: Any, x: float, y: float) -> None:
+    """A finger at (x, y) must land inside every scrolling parent that clips `widget`."""
+    parent = widget.parent
+    while parent is not None and parent is not parent.parent:
+        if isinstance(parent, StencilView):
+            px, py = parent.to_window(parent.x, parent.y)
+            if not (px <= x <= px + parent.width and py <= y <= py + parent.height):
+                raise AssertionError(f"{widget} is scrolled out of sight; a finger cannot reach it")
+        parent = parent.parent
 
 
 def _find_id(widget: Any, widget_id: str) -> Any:

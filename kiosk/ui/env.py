@@ -8,6 +8,7 @@ window on a laptop, and offscreen in tests (`SDL_VIDEODRIVER=offscreen`, Mesa EG
 
 from __future__ import annotations
 
+import logging
 import math
 import os
 import sys
@@ -39,7 +40,9 @@ class DisplayProfile:
             width, height = size.lower().split("x")
             profile = cls(int(width), int(height), float(diagonal))
         except ValueError:
-            raise ValueError(f"display {text!r}: write WIDTHxHEIGHT@INCHES, e.g. 800x480@7") from None
+            raise ValueError(
+                f"display {text!r}: write WIDTHxHEIGHT@INCHES, e.g. 800x480@7"
+            ) from None
         if not (320 <= profile.width <= 7680 and 240 <= profile.height <= 4320):
             raise ValueError(f"display {text!r}: size out of range")
         if not 3 <= profile.diagonal_in <= 100:
@@ -51,6 +54,10 @@ class DisplayProfile:
 #: 21.5" full-HD monitor.
 SMALL = DisplayProfile(800, 480, 7.0)
 FULL_HD = DisplayProfile(1920, 1080, 21.5)
+
+
+def _warnings_only(record: logging.LogRecord) -> bool:
+    return record.levelno >= logging.WARNING
 
 
 def has_display() -> bool:
@@ -74,6 +81,9 @@ def prepare_kivy(
     os.environ["KIVY_HOME"] = str(home)
     if headless:
         os.environ["SDL_VIDEODRIVER"] = "offscreen"
+    # Kivy logs its start-up (versions, GL, providers) at INFO through Python logging and
+    # resets its logger's level on import: a filter keeps only warnings and errors.
+    logging.getLogger("kivy").addFilter(_warnings_only)
     from kivy.config import Config  # noqa: PLC0415 - only after the environment is set
 
     Config.set("graphics", "width", str(profile.width))

@@ -1,6 +1,7 @@
 """The attendant-required overlay: why the sale waits, and a PIN pad to clear it.
 
-Modal while shown (it takes every touch); invisible and touch-transparent otherwise.
+Modal while shown (it takes every touch on it; the top bar above stays usable, so the
+language can be switched at any moment); invisible and touch-transparent otherwise.
 """
 
 from __future__ import annotations
@@ -28,19 +29,19 @@ class AttendantOverlay(FloatLayout):
             self.reason_text += "\n" + tr(snap.locale, "panel.locked", seconds=snap.pin_locked_s)
 
     def on_touch_down(self, touch: MotionEvent) -> bool:
-        if not self.shown:
+        if not self.shown or not self.collide_point(*touch.pos):
             return False
         super().on_touch_down(touch)
         return True
 
     def on_touch_move(self, touch: MotionEvent) -> bool:
-        if not self.shown:
+        if not self.shown or not self.collide_point(*touch.pos):
             return False
         super().on_touch_move(touch)
         return True
 
     def on_touch_up(self, touch: MotionEvent) -> bool:
-        if not self.shown:
+        if not self.shown or not self.collide_point(*touch.pos):
             return False
         super().on_touch_up(touch)
         return True

@@ -37,17 +37,17 @@ def test_device_commands_are_registered_with_the_cli() -> None:
 
 def test_sim_is_shared_with_other_device_modules() -> None:
     def setup(sim: devices.Subparsers) -> None:
-        sim.add_parser("pinpad").set_defaults(func=lambda args: 7)
+        sim.add_parser("example-device").set_defaults(func=lambda args: 7)
 
     parser = build()
-    devices.add_sim_command("pinpad", setup)  # after the parser exists: added at once
+    devices.add_sim_command("example-device", setup)  # after the parser exists: added at once
     try:
-        args = parser.parse_args(["sim", "pinpad"])
+        args = parser.parse_args(["sim", "example-device"])
         assert args.func(args) == 7
-        args = build().parse_args(["sim", "pinpad"])  # and to every parser built later
+        args = build().parse_args(["sim", "example-device"])  # and to every parser built later
         assert args.func(args) == 7
     finally:
-        devices._sim_commands.pop("pinpad")
+        devices._sim_commands.pop("example-device")
     assert build().parse_args(["sim", "printer", "--tcp"]).sim_device == "printer"
 
 

@@ -14,7 +14,7 @@ from kiosk.domain.catalogue import Unit
 from kiosk.domain.money import Rounding
 from kiosk.domain.pricing import BasketLine, Member, PricedBasket, load_promotions, price_basket
 from kiosk.domain.pricing.allocation import allocate, round_ratio
-from kiosk.domain.pricing.synthetic import synthetic_promotions
+from bench.promotions_data import synthetic_promotions
 
 from .pricing_support import ctx, item, random_promotions, random_rule
 

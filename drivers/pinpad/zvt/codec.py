@@ -21,6 +21,7 @@ published for Python 3 in a maintained form), and the codec is small and fully t
 from __future__ import annotations
 
 import enum
+import re
 from dataclasses import dataclass
 
 from drivers.pinpad.zvt.errors import ZvtCodecError
@@ -508,3 +509,41 @@ def encode_masked_pan(masked: str) -> bytes:
     if len(text) % 2:
         text += "F"
     return bytes.fromhex(text)
+
+
+_PAN_LIKE = re.compile(r"(?<![0-9])(?:[0-9][ -]?){12,18}[0-9](?![0-9])")
+
+
+def _luhn_ok(digits: str) -> bool:
+    total = 0
+    for i, ch in enumerate(reversed(digits)):
+        d = int(ch)
+        if i % 2:
+            d = d * 2 - 9 if d > 4 else d * 2
+        total += d
+    return total % 10 == 0
+
+
+def scrub_pans(text: str) -> str:
+    """Mask every card number in terminal text (13..19 digits, Luhn-valid, spaces allowed).
+
+    Terminals mask the PAN on receipts; this is the second line of defence, so a
+    misconfigured terminal cannot put a clear PAN into our receipts, journal or logs.
+    """
+
+    def mask(match: re.Match[str]) -> str:
+        chunk = match.group(0)
+        digits = "".join(c for c in chunk if c.isdigit())
+        if not 13 <= len(digits) <= 19 or not _luhn_ok(digits):
+            return chunk
+        keep = len(digits) - 4
+        out = []
+        for c in chunk:
+            if c.isdigit() and keep > 0:
+                out.append("*")
+                keep -= 1
+            else:
+                out.append(c)
+        return "".join(out)
+
+    return _PAN_LIKE.sub(mask, text)

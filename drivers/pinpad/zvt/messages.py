@@ -288,7 +288,8 @@ TerminalMessage = (
 
 
 def _text(data: bytes, charset: str) -> str:
-    return data.decode(charset, errors="replace").rstrip("\x00")
+    """Terminal text, with any card number in it masked (`codec.scrub_pans`)."""
+    return codec.scrub_pans(data.decode(charset, errors="replace").rstrip("\x00"))
 
 
 def _bcd_str(value: bytes | None) -> str | None:

@@ -68,6 +68,15 @@ class _EcrGone(Exception):
     """The ECR did not acknowledge in time: end the command as a terminal would."""
 
 
+class _NewCommand(Exception):
+    """The ECR sent a new command instead of acknowledging: it has left the old exchange
+    (e.g. it reconnected), so the terminal drops that one and serves the new command."""
+
+    def __init__(self, raw: bytes) -> None:
+        super().__init__("new command from the ECR")
+        self.raw = raw
+
+
 class _LinkPipe:
     """A simulator link as a `BytePipe`: a write on an unplugged link raises."""
 
@@ -185,12 +194,15 @@ class ZvtSimulator:
         self.link.plug()
 
     def _run(self) -> None:
+        pending: bytes | None = None
         while not self._stopping.is_set():
             try:
-                raw = self._channel.receive(0.05)
+                raw, pending = pending or self._channel.receive(0.05), None
                 if raw is None:
                     continue
                 self._dispatch(raw)
+            except _NewCommand as new:
+                pending = new.raw
             except _Stop:
                 return
             except (_EcrGone, ZvtLinkError) as exc:
@@ -225,8 +237,9 @@ class ZvtSimulator:
                 continue
             if raw[0] in (msg.CCRC_POSITIVE, msg.CCRC_NEGATIVE):
                 return
-            if raw[:2] == b"\x06\xb0":
-                self._on_ecr_abort()
+            if raw[:2] != b"\x06\xb0":
+                raise _NewCommand(raw)
+            self._on_ecr_abort()
         raise _EcrGone(f"no 80 00 00 within {self.ecr_ack_s:g} s")
 
     def pause(self, seconds: float) -> None:
@@ -239,8 +252,12 @@ class ZvtSimulator:
             if left <= 0:
                 return
             raw = self._channel.receive(min(left, 0.05))
-            if raw is not None and raw[:2] == b"\x06\xb0":
+            if raw is None or raw[0] in (msg.CCRC_POSITIVE, msg.CCRC_NEGATIVE):
+                continue
+            if raw[:2] == b"\x06\xb0":
                 self._on_ecr_abort()
+            else:  # busy with a transaction: no other command now
+                self._send(msg.NACK_NOT_SUPPORTED)
 
     def ignore(self, seconds: float) -> None:
         """A hung terminal: bytes arrive (the UART still ACKs frames), nothing answers."""

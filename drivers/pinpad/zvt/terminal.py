@@ -206,6 +206,8 @@ class ZvtTerminal:
 
         `reference` (1..64 printable ASCII, e.g. the payment intent id) travels in BMP
         3C; the simulator echoes it in `Approved.reference`, real terminals may not.
+        Terminal text passes `codec.scrub_pans`, so a reference must not look like a
+        card number (13..19 Luhn-valid digits).
         """
         apdu = msg.authorization(amount_minor, self.currency, reference=reference)
         log.info("zvt authorisation", extra={"url": self.url, "amount_minor": amount_minor})
@@ -429,16 +431,13 @@ class ZvtTerminal:
                     return
                 deadline = now + t.completion_s
                 continue
-            # A terminal command also tells that our command was taken.
+            # A terminal command also tells that our command was taken. What it says is
+            # recorded before we answer: it stands even if our answer is lost.
             acked = True
-            reply = msg.NACK_NOT_SUPPORTED if isinstance(message, msg.OtherCommand) else msg.ACK
-            if not self._send_reply(ex, reply):
-                return
             deadline = max(deadline, now + t.completion_s)
             if isinstance(message, msg.IntermediateStatus):
                 if message.timeout_s:
                     deadline = max(deadline, now + message.timeout_s)
-                self._notify(on_status, message)
             elif isinstance(message, msg.StatusInformation):
                 ex.infos.append(message)
             elif isinstance(message, msg.PrintLine):
@@ -447,9 +446,14 @@ class ZvtTerminal:
                 ex.receipts.block(message)
             elif isinstance(message, msg.Completion):
                 ex.completion = message
-                return
             elif isinstance(message, msg.Abort):
                 ex.abort = message
+            reply = msg.NACK_NOT_SUPPORTED if isinstance(message, msg.OtherCommand) else msg.ACK
+            if not self._send_reply(ex, reply):
+                return
+            if isinstance(message, msg.IntermediateStatus):
+                self._notify(on_status, message)
+            if ex.completion is not None or ex.abort is not None:
                 return
 
     def _notify(self, callback: StatusCallback | None, status: msg.IntermediateStatus) -> None:

@@ -7,12 +7,16 @@ match; a piece joins at most one group), item rules (percentage/amount off each 
 and basket rules (满减 and basket-wide discounts, each computed on the spend after the
 item stage and allocated back onto lines). Within a stage, rules run by rank: priority
 descending, then id.
+
+This is the innermost code of pricing (the resolution evaluates many combinations per
+basket), so the common cases are written as flat loops over integers; the general
+cases (exclusive rules, basket caps) go through `_record`, the reference semantics.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from fractions import Fraction
 
 from kiosk.domain.catalogue import Item, Unit
@@ -20,10 +24,16 @@ from kiosk.domain.money import Rounding
 from kiosk.domain.pricing.allocation import allocate, round_ratio
 from kiosk.domain.pricing.rules import Kind, Rule, Stage
 
+_PRICE, _GROUP, _ITEM, _BASKET = Stage.PRICE, Stage.GROUP, Stage.ITEM, Stage.BASKET
 
-@dataclass(frozen=True, slots=True)
+
+@dataclass(slots=True)
 class PreparedLine:
-    """A validated basket line with its base amount (before any discount)."""
+    """A validated basket line with its base amount (before any discount).
+
+    Read-only once built (not frozen only because pricing builds one per line on every
+    scan, and a frozen dataclass is several times slower to construct).
+    """
 
     index: int
     line_id: str
@@ -33,15 +43,12 @@ class PreparedLine:
     label_priced: bool
     unit_price: int  # per piece, or per kg for weighed items
     base: int
+    weighed: bool = field(init=False)
+    countable: bool = field(init=False)  # whether its pieces join multi-buys and mix & match
 
-    @property
-    def weighed(self) -> bool:
-        return self.item.unit is Unit.KG and not self.label_priced
-
-    @property
-    def countable(self) -> bool:
-        """Whether the line's pieces take part in multi-buys and mix & match."""
-        return self.item.unit is Unit.EACH and not self.label_priced
+    def __post_init__(self) -> None:
+        self.weighed = self.item.unit is Unit.KG and not self.label_priced
+        self.countable = self.item.unit is Unit.EACH and not self.label_priced
 
     def amount_at(self, price: int, rounding: Rounding) -> int:
         """The line's amount at `price` per piece or per kg (weight rounded once)."""
@@ -59,7 +66,16 @@ def percent_of(amount: int, percent: Fraction, rounding: Rounding) -> int:
 class Work:
     """Mutable state of one evaluation: nets, discounts and what each line is used for."""
 
-    __slots__ = ("basket_totals", "claimed", "disc", "net", "shares", "unit", "used")
+    __slots__ = (
+        "basket_totals",
+        "claimed",
+        "disc",
+        "net",
+        "shares",
+        "stage_net",
+        "unit",
+        "used",
+    )
 
     def __init__(self, bases: Sequence[int]) -> None:
         self.net = list(bases)
@@ -69,13 +85,30 @@ class Work:
         self.used: dict[int, int] = {}  # pieces of a line already in a group
         self.unit: dict[int, int] = {}  # piece value after the price stage
         self.claimed: set[int] = set()
+        self.stage_net: list[int] = self.net  # nets after the line stages (see basket_stage)
 
     def total(self) -> int:
         return sum(self.net)
 
+    def after_line_stages(self) -> Work:
+        """A copy of this line-stage result for a basket stage to run on: the nets are
+        copied; discounts and claims are shared, as the basket stage only reads them."""
+        w = Work.__new__(Work)
+        w.net = list(self.net)
+        w.disc, w.claimed, w.used, w.unit = self.disc, self.claimed, self.used, self.unit
+        w.shares, w.basket_totals = {}, []
+        w.stage_net = w.net
+        return w
+
 
 class Evaluator:
-    """Runs selections of rules over one prepared basket."""
+    """Runs selections of rules over one prepared basket.
+
+    `run` results are memoised per selection (they are pure, and callers only read
+    them): the resolution often asks for the same combination more than once.
+    """
+
+    __slots__ = ("_runs", "_seeds", "bases", "eligible", "ids", "lines", "rounding", "rules")
 
     def __init__(
         self,
@@ -90,6 +123,8 @@ class Evaluator:
         self.rounding = rounding
         self.bases = [line.base for line in lines]
         self.ids = [line.line_id for line in lines]
+        self._runs: dict[tuple[int, ...], Work] = {}
+        self._seeds: dict[tuple[int, ...], Work] = {}
 
     def restricted(self, eligible: dict[int, tuple[int, ...]]) -> Evaluator:
         """The same basket with rules limited to other (fewer) lines."""
@@ -97,41 +132,74 @@ class Evaluator:
         other.lines, other.rules, other.rounding = self.lines, self.rules, self.rounding
         other.bases, other.ids = self.bases, self.ids
         other.eligible = eligible
+        other._runs, other._seeds = {}, {}
         return other
+
+    def seed(self, selection: Sequence[int], line_stages: Work) -> None:
+        """Record the line-stage result of `selection`, computed elsewhere (the resolver
+        evaluates combinations part by part), so that `run` need not recompute it."""
+        self._seeds[tuple(selection)] = line_stages
 
     def run(self, selection: Sequence[int]) -> Work:
         """Apply the ranks in `selection`, which lists exclusive rules first, by rank,
-        then the others by (stage, rank)."""
-        w = Work(self.bases)
-        self.basket_stage(self.line_stages(selection, w), w)
+        then the others by (stage, rank). The result must not be modified."""
+        key = tuple(selection)
+        w = self._runs.get(key)
+        if w is None:
+            seeded = self._seeds.get(key)
+            if seeded is not None:
+                w = seeded.after_line_stages()
+                later = self._basket_ranks(key)
+            else:
+                w = Work(self.bases)
+                later = self.line_stages(key, w)
+            self.basket_stage(later, w)
+            self._runs[key] = w
         return w
+
+    def _basket_ranks(self, selection: Sequence[int]) -> list[int]:
+        """The ranks `line_stages` leaves to `basket_stage`."""
+        rules, eligible = self.rules, self.eligible
+        return [
+            r
+            for r in selection
+            if r in eligible and not rules[r].exclusive and rules[r].stage is _BASKET
+        ]
 
     def line_stages(self, selection: Sequence[int], w: Work) -> list[int]:
         """Apply the exclusive and line-level rules of `selection` to `w`; return the
         remaining (non-exclusive basket) ranks for `basket_stage`."""
         rules = self.rules
+        eligible = self.eligible
+        claimed = w.claimed
         price_ranks: list[int] = []
         later: list[int] = []
         prices_done = False
         for rank in selection:
-            if rank not in self.eligible:
+            lines = eligible.get(rank)
+            if lines is None:
                 continue  # not used on these lines
             rule = rules[rank]
             if rule.exclusive:
-                lines = [i for i in self.eligible[rank] if i not in w.claimed]
-                w.claimed.update(self._apply(w, rank, lines, w.net, fresh=True))
+                free = [i for i in lines if i not in claimed]
+                claimed.update(self._apply(w, rank, free, w.net, fresh=True))
                 continue
             stage = rule.stage
-            if stage is Stage.PRICE:
+            if stage is _PRICE:
                 price_ranks.append(rank)
                 continue
             if not prices_done:
                 self._price_stage(w, price_ranks)
                 prices_done = True
-            if stage is Stage.BASKET:
+            if stage is _BASKET:
                 later.append(rank)
                 continue
-            self._apply(w, rank, self._free(w, rank), w.net, fresh=False)
+            if claimed:
+                lines = tuple(i for i in lines if i not in claimed)
+            if stage is _ITEM:
+                self._item(w, rank, rule, lines)
+            else:
+                self._group(w, rank, lines, fresh=False)
         if not prices_done:
             self._price_stage(w, price_ranks)
         return later
@@ -140,6 +208,7 @@ class Evaluator:
         """Basket rules on unclaimed lines, each computed on the spend after line-level
         discounts (not on each other), capped at what is left on its lines."""
         stage_net = list(w.net)
+        w.stage_net = stage_net
         for rank in ranks:
             if rank in self.eligible:
                 self._basket(w, rank, self._free(w, rank), stage_net)
@@ -149,8 +218,8 @@ class Evaluator:
         if rule.kind is Kind.THRESHOLD:
             amount = rule.threshold_reward(spend)
         elif rule.kind is Kind.PERCENT_OFF:
-            assert rule.percent is not None
-            amount = percent_of(spend, rule.percent, self.rounding)
+            numerator, denominator = rule.percent_ratio
+            amount = round_ratio(spend * numerator, denominator, self.rounding)
         else:
             assert rule.amount_minor is not None
             amount = rule.amount_minor
@@ -164,16 +233,38 @@ class Evaluator:
         return [i for i in self.eligible[rank] if i not in w.claimed]
 
     def _price_stage(self, w: Work, ranks: Sequence[int]) -> None:
+        if not ranks:
+            return
         best: dict[int, tuple[int, int]] = {}
+        claimed = w.claimed
+        plines = self.lines
+        rounding = self.rounding
         for rank in ranks:  # in rank order: on a tie the higher-ranked rule keeps the line
             rule = self.rules[rank]
-            for i in self._free(w, rank):
-                off = self._price_off(rule, self.lines[i])
-                if off > 0 and (i not in best or off > best[i][0]):
-                    best[i] = (off, rank)
+            member = rule.member_price
+            price = rule.price_minor
+            for i in self.eligible[rank]:
+                if claimed and i in claimed:
+                    continue
+                line = plines[i]
+                p = line.item.member_price_minor if member else price
+                assert p is not None
+                if line.weighed:
+                    assert line.weight_g is not None
+                    off = line.base - round_ratio(line.weight_g * p, 1000, rounding)
+                else:
+                    off = line.base - p * line.quantity
+                if off > 0:
+                    held = best.get(i)
+                    if held is None or off > held[0]:
+                        best[i] = (off, rank)
+        net, disc = w.net, w.disc
         for i, (off, rank) in best.items():
-            w.net[i] -= off
-            w.disc.setdefault(i, []).append((rank, off))
+            net[i] -= off
+            if i in disc:
+                disc[i].append((rank, off))
+            else:
+                disc[i] = [(rank, off)]
 
     def _price_off(self, rule: Rule, line: PreparedLine) -> int:
         price = line.item.member_price_minor if rule.member_price else rule.price_minor
@@ -188,21 +279,67 @@ class Evaluator:
         if not lines:
             return set()
         stage = rule.stage
-        if stage is Stage.PRICE:
+        if stage is _PRICE:
             offs = {i: self._price_off(rule, self.lines[i]) for i in lines}
             return self._record(w, rank, {i: off for i, off in offs.items() if off > 0})
-        if stage is Stage.GROUP:
+        if stage is _GROUP:
             return self._group(w, rank, lines, fresh=fresh)
-        if stage is Stage.ITEM:
+        if stage is _ITEM:
             return self._record(w, rank, self._item_offs(rule, lines, w))
         return self._basket(w, rank, lines, spend_net)
+
+    def _item(self, w: Work, rank: int, rule: Rule, lines: Sequence[int]) -> None:
+        """A non-exclusive item rule: `_record(w, rank, _item_offs(...))`, flattened for
+        the usual rule without a basket cap (each line is then independent)."""
+        if rule.basket_cap_minor is not None:
+            self._record(w, rank, self._item_offs(rule, lines, w))
+            return
+        net, disc = w.net, w.disc
+        cap = rule.line_cap_minor
+        if rule.kind is Kind.PERCENT_OFF:
+            numerator, denominator = rule.percent_ratio
+            rounding = self.rounding
+            half_up = rounding is Rounding.HALF_UP
+            for i in lines:
+                left = net[i]
+                if left < 0:  # never happens (nothing takes a line below zero); kept exact
+                    wanted = round_ratio(left * numerator, denominator, rounding)
+                else:  # round_ratio(left * numerator, denominator, rounding), inlined
+                    wanted, remainder = divmod(left * numerator, denominator)
+                    twice = 2 * remainder
+                    if twice > denominator or (twice == denominator and (half_up or wanted & 1)):
+                        wanted += 1
+                off = wanted if wanted < left else left
+                if cap is not None and off > cap:
+                    off = cap
+                if off > 0:
+                    net[i] = left - off
+                    if i in disc:
+                        disc[i].append((rank, off))
+                    else:
+                        disc[i] = [(rank, off)]
+            return
+        assert rule.amount_minor is not None
+        amount = rule.amount_minor
+        plines = self.lines
+        for i in lines:
+            line = plines[i]
+            wanted = amount * line.quantity if line.countable else amount
+            left = net[i]
+            off = wanted if wanted < left else left
+            if cap is not None and off > cap:
+                off = cap
+            if off > 0:
+                net[i] = left - off
+                if i in disc:
+                    disc[i].append((rank, off))
+                else:
+                    disc[i] = [(rank, off)]
 
     def _item_offs(self, rule: Rule, lines: Sequence[int], w: Work) -> dict[int, int]:
         net = w.net
         if rule.kind is Kind.PERCENT_OFF:
-            assert rule.percent is not None
-            # percent_of, inlined: this is the innermost loop of every evaluation.
-            numerator, denominator = rule.percent.numerator, 100 * rule.percent.denominator
+            numerator, denominator = rule.percent_ratio
             rounding = self.rounding
             return {i: round_ratio(net[i] * numerator, denominator, rounding) for i in lines}
         assert rule.amount_minor is not None
@@ -241,39 +378,49 @@ class Evaluator:
     def _group(self, w: Work, rank: int, lines: Sequence[int], *, fresh: bool) -> set[int]:
         rule = self.rules[rank]
         pools: dict[str, list[tuple[int, str, str, int]]] = {}
+        per_item = rule.kind is Kind.MULTI_BUY
+        used, units, net, plines = w.used, w.unit, w.net, self.lines
         for i in lines:
-            line = self.lines[i]
-            left = line.quantity - w.used.get(i, 0)
+            line = plines[i]
+            left = line.quantity - used.get(i, 0)
             if left <= 0:
                 continue
             # An exclusive rule sees the shelf price; otherwise a piece is worth its price
             # after the price stage, fixed before any group takes it.
-            unit = line.unit_price if fresh else w.unit.setdefault(i, w.net[i] // line.quantity)
-            key = line.item.item_id if rule.kind is Kind.MULTI_BUY else ""
-            piece = (-unit, line.item.item_id, line.line_id, i)
-            pools.setdefault(key, []).extend([piece] * left)
+            unit = line.unit_price if fresh else units.setdefault(i, net[i] // line.quantity)
+            item_id = line.item.item_id
+            piece = (-unit, item_id, line.line_id, i)
+            key = item_id if per_item else ""
+            pool = pools.get(key)
+            if pool is None:
+                pools[key] = [piece] * left
+            else:
+                pool.extend([piece] * left)
         groups: list[tuple[int, str, int, list[tuple[int, str, str, int]]]] = []
         size = rule.quantity
+        free = rule.free
         for key, pool in pools.items():
+            if len(pool) < size:
+                continue
             pool.sort()  # dearest first; ties by item and line id, never by basket order
             for g in range(len(pool) // size):
                 members = pool[g * size : (g + 1) * size]
-                worth = -sum(p[0] for p in members)
-                saving = (
-                    -sum(p[0] for p in members[size - rule.free :])
-                    if rule.free
-                    else worth - (rule.price_minor or 0)
-                )
+                if free:
+                    saving = -sum(p[0] for p in members[size - free :])
+                else:
+                    saving = -sum(p[0] for p in members) - (rule.price_minor or 0)
                 if saving <= 0:
                     break  # pools are sorted: later groups save no more
                 groups.append((saving, key, g, members))
+        if not groups:
+            return set()
         if rule.max_applications is not None and len(groups) > rule.max_applications:
             groups.sort(key=lambda grp: (-grp[0], grp[1], grp[2]))
             groups = groups[: rule.max_applications]
         offs: dict[int, int] = {}
         for saving, _key, _g, members in groups:
-            if rule.free:
-                for value, _item, _line, i in members[size - rule.free :]:
+            if free:
+                for value, _item, _line, i in members[size - free :]:
                     offs[i] = offs.get(i, 0) - value
             else:
                 weights = [-p[0] for p in members]
@@ -282,7 +429,7 @@ class Evaluator:
                 ):
                     offs[i] = offs.get(i, 0) + part
             for _v, _item, _line, i in members:
-                w.used[i] = w.used.get(i, 0) + 1
+                used[i] = used.get(i, 0) + 1
         touched = {p[3] for grp in groups for p in grp[3]}
         self._record(w, rank, offs)
         return touched
@@ -291,17 +438,18 @@ class Evaluator:
         self, w: Work, rank: int, lines: Sequence[int], spend_net: Sequence[int]
     ) -> set[int]:
         rule = self.rules[rank]
-        remaining = sum(w.net[i] for i in lines)
+        net = w.net
+        remaining = sum(net[i] for i in lines)
         amount = min(self.basket_amount(rule, sum(spend_net[i] for i in lines)), remaining)
         if amount <= 0:
             return set()
-        shares = allocate(amount, [w.net[i] for i in lines], [self.ids[i] for i in lines])
+        shares = allocate(amount, [net[i] for i in lines], [self.ids[i] for i in lines])
         cap = rule.line_cap_minor
         booked = 0
         for i, allocated in zip(lines, shares, strict=True):
             share = allocated if cap is None else min(allocated, cap)
             if share > 0:
-                w.net[i] -= share
+                net[i] -= share
                 w.shares.setdefault(i, []).append((rank, share))
                 booked += share
         w.basket_totals.append((rank, booked))

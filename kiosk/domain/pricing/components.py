@@ -6,8 +6,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
 from kiosk.domain.pricing.apply import Evaluator, Work
-from kiosk.domain.pricing.conflicts import couples, is_line_level
-from kiosk.domain.pricing.rules import Kind, Rule
+from kiosk.domain.pricing.rules import Rule
 
 MAX_EXACT_DECISIONS = 8
 MAX_SEARCH_WORK = 1024  # rule-on-line applications per basket, all searches together
@@ -21,6 +20,7 @@ class _Part:
     spends: tuple[int, ...]  # per basket rule: spend on this component's unclaimed lines
     nets: tuple[tuple[int, int], ...]  # (line, net) for the exact basket computation
     claimed: frozenset[int]
+    disc: dict[int, list[tuple[int, int]]]  # line -> its line discounts (read only)
 
 
 # (rank, line): whether a decided rule is used on that line, or, for a rule coupling
@@ -52,55 +52,63 @@ class Resolver:
         self.budget = budget
         self.order = list(order)
         self.decided = set(decided)
-        self.basket = [r for r in order if not is_line_level(ev.rules[r])]
-        covered = [set(ev.eligible[r]) for r in self.basket]
+        rules, eligible, ids = ev.rules, ev.eligible, ev.ids
+        self.basket = [r for r in order if not rules[r].line_level]
+        covered = [set(eligible[r]) for r in self.basket]
         self.overlaps = [
             [j for j in range(k) if not covered[j].isdisjoint(covered[k])]
             for k in range(len(self.basket))
         ]
-        comp = _components(
-            ev, [r for r in order if is_line_level(ev.rules[r]) and couples(ev.rules[r])]
-        )
+        line_rules = [r for r in order if rules[r].line_level]
+        comp = _components(ev, [r for r in line_rules if rules[r].coupling])
         first_id: dict[int, str] = {}
         for i, c in enumerate(comp):
-            if c not in first_id or ev.ids[i] < first_id[c]:
-                first_id[c] = ev.ids[i]
-        line_rules = [r for r in order if is_line_level(ev.rules[r])]
+            if c not in first_id or ids[i] < first_id[c]:
+                first_id[c] = ids[i]
         self.comp = comp
-        self.coupling = {r for r in decided if couples(ev.rules[r])}
+        self.coupling = {r for r in decided if rules[r].coupling}
         self.keys = self._unit_keys(decided)
+        keys = self.keys
         self.units: list[Unit] = sorted(
-            {(r, self._key(r, i)) for r in decided for i in ev.eligible[r]},
-            key=lambda u: (u[0], ev.ids[u[1]]),
+            {(r, keys[r, i]) for r in decided for i in eligible[r]},
+            key=lambda u: (u[0], ids[u[1]]),
         )
         roots = {comp[k] for _, k in self.units}
         # Components in line-id order, so the search does not depend on basket order.
         self.components = sorted(roots, key=first_id.__getitem__)
-        self.choices = {c: [u for u in self.units if comp[u[1]] == c] for c in self.components}
-        self.lines = {c: [i for i, ci in enumerate(comp) if ci == c] for c in roots}
-        split: dict[int, dict[int, list[int]]] = {c: {} for c in roots}
-        fixed_split: dict[int, list[int]] = {}
+        self.choices: dict[int, list[Unit]] = {c: [] for c in self.components}
+        for unit in self.units:  # in unit order
+            self.choices[comp[unit[1]]].append(unit)
+        self.lines: dict[int, list[int]] = {c: [] for c in roots}
+        self.fixed_lines: list[int] = []
+        self.comp_of: dict[int, int | None] = {}
+        for i, c in enumerate(comp):
+            if c in roots:
+                self.lines[c].append(i)
+                self.comp_of[i] = c
+            else:
+                self.fixed_lines.append(i)
+                self.comp_of[i] = None
+        # Per component (None: the lines without decisions), the line-level rules on its
+        # lines in application order, each with its lines there.
+        split: dict[int | None, dict[int, list[int]]] = {c: {} for c in [*roots, None]}
+        comp_of = self.comp_of
         for rank in line_rules:
-            for i in ev.eligible[rank]:
-                into = split[comp[i]] if comp[i] in roots else fixed_split
-                into.setdefault(rank, []).append(i)
-        self.local = {
-            c: ev.restricted({r: tuple(lines) for r, lines in split[c].items()}) for c in roots
-        }
+            for i in eligible[rank]:
+                into = split[comp_of[i]]
+                if rank in into:
+                    into[rank].append(i)
+                else:
+                    into[rank] = [i]
+        self.local = {c: {r: tuple(lines) for r, lines in split[c].items()} for c in roots}
         self.work = {c: sum(map(len, split[c].values())) for c in roots}
-        self.fixed_ev = ev.restricted({r: tuple(lines) for r, lines in fixed_split.items()})
-        self.fixed_lines = [i for i, c in enumerate(comp) if c not in roots]
-        # Per component (None: the lines without decisions), in application order.
-        self.local_order = {c: [r for r in order if r in split[c]] for c in roots}
-        self.comp_of: dict[int, int | None] = {
-            i: (c if c in roots else None) for i, c in enumerate(comp)
-        }
+        self.fixed_ev = ev.restricted({r: tuple(lines) for r, lines in split[None].items()})
         self.spend_lines: dict[int | None, list[list[int]]] = {
             c: [[] for _ in self.basket] for c in [*roots, None]
         }
         for k, rank in enumerate(self.basket):
-            for i in ev.eligible[rank]:
-                self.spend_lines[self.comp_of[i]][k].append(i)
+            for i in eligible[rank]:
+                self.spend_lines[comp_of[i]][k].append(i)
         self.cache: dict[tuple[int, frozenset[Unit]], _Part] = {}
         self.weight = {u: 1 << (len(self.units) - 1 - j) for j, u in enumerate(self.units)}
 
@@ -114,49 +122,114 @@ class Resolver:
         ids = self.ev.ids
         keys: dict[tuple[int, int], int] = {}
         for rank in decided:
+            if rank not in self.coupling:
+                for i in self.ev.eligible[rank]:
+                    keys[rank, i] = i
+                continue
             # The line with the smallest id names a group, so nothing depends on the
             # order of the lines in the basket.
             eligible = sorted(self.ev.eligible[rank], key=ids.__getitem__)
-            first: dict[str, int] = {}
-            for i in eligible:
-                if rank not in self.coupling:
-                    keys[rank, i] = i
-                elif _pools_per_item(self.ev.rules[rank]):
+            if self.ev.rules[rank].pooled_per_item:
+                first: dict[str, int] = {}
+                for i in eligible:
                     keys[rank, i] = first.setdefault(self.ev.lines[i].item.item_id, i)
-                else:
+            else:
+                for i in eligible:
                     keys[rank, i] = eligible[0]
         return keys
 
     def exact(self) -> bool:
         """Whether `best` will try every combination (see the bound)."""
-        cost = sum((1 << len(self.choices[c])) * self.work[c] for c in self.components)
-        return len(self.units) <= MAX_EXACT_DECISIONS and cost <= self.budget.left
+        return len(self.units) <= MAX_EXACT_DECISIONS and self._exact_cost() <= self.budget.left
+
+    def _exact_cost(self) -> int:
+        return sum((1 << len(self.choices[c])) * self.work[c] for c in self.components)
 
     def best(self) -> Evaluator:
-        """An evaluator restricted to the best combination found; run it over `order`."""
+        """An evaluator restricted to the best combination found; run it over `order`.
+
+        The line stages of that combination, already evaluated part by part, are handed
+        to it (`Evaluator.seed`), so running it over `order` costs only the basket stage.
+        """
         fixed = self.fixed_ev
         self.fixed = self._evaluate(fixed, [r for r in self.order if r in fixed.eligible], None)
-        if self.exact():
-            best = min(self._combine(self._mask(m)) for m in range(1 << len(self.units)))
-        else:
-            best = self._coordinate_search()
+        best = self._exhaustive() if self.exact() else self._coordinate_search()
         on = best[2]
         eligible = dict(self.ev.eligible)
         for rank in self.decided:
             eligible[rank] = tuple(i for i in eligible[rank] if (rank, self._key(rank, i)) in on)
-        return self.ev.restricted({r: lines for r, lines in eligible.items() if lines})
+        chosen = self.ev.restricted({r: lines for r, lines in eligible.items() if lines})
+        parts = [self.cache.get((c, on.intersection(self.choices[c]))) for c in self.components]
+        w = Work(self.ev.bases)
+        for part in [self.fixed, *parts]:
+            if part is None:
+                return chosen
+            for i, net in part.nets:
+                w.net[i] = net
+            w.disc.update(part.disc)
+            w.claimed.update(part.claimed)
+        chosen.seed(self.order, w)
+        return chosen
 
-    def _mask(self, mask: int) -> dict[int, frozenset[Unit]]:
-        on = {u for j, u in enumerate(self.units) if mask >> j & 1}
-        return {c: frozenset(on.intersection(self.choices[c])) for c in self.components}
+    def _exhaustive(self) -> tuple[int, int, frozenset[Unit]]:
+        """(total, -score, units on) of the best of all combinations.
 
-    def _combine(self, state: dict[int, frozenset[Unit]]) -> tuple[int, int, frozenset[Unit]]:
-        """(total, -score, units on) of one combination."""
-        parts = [self.fixed] + [self._part(c, state[c]) for c in self.components]
-        on: frozenset[Unit] = frozenset().union(*state.values())
-        net_total = sum(p.net_total for p in parts)
-        spends = [sum(p.spends[k] for p in parts) for k in range(len(self.basket))]
-        return self._total(net_total, spends, parts), -self._score(on), on
+        Every subset of every component is evaluated, as the bound promises and charges;
+        the combinations of those parts are then walked depth first, skipping a branch
+        when even its best case (each remaining component at its lowest net, each basket
+        rule at its reward for the highest spends) costs more than the best total so far.
+        Each combination has its own score, so the best is the same in any walk order.
+        """
+        options: list[list[tuple[_Part, frozenset[Unit], int]]] = []
+        for c in self.components:
+            choices = self.choices[c]
+            states = []
+            for j in range(1 << len(choices)):
+                on = frozenset(u for k, u in enumerate(choices) if j >> k & 1)
+                states.append((self._part(c, on), on, self._score(on)))
+            options.append(states)
+        ev, basket = self.ev, self.basket
+        rules = [ev.rules[r] for r in basket]
+        depth = len(options)
+        # Best cases of the components from j on: lowest net total, highest spends.
+        low_net = [0] * (depth + 1)
+        high_spend = [[0] * len(basket) for _ in range(depth + 1)]
+        for j in range(depth - 1, -1, -1):
+            low_net[j] = low_net[j + 1] + min(p.net_total for p, _, _ in options[j])
+            high_spend[j] = [
+                high_spend[j + 1][k] + max(p.spends[k] for p, _, _ in options[j])
+                for k in range(len(basket))
+            ]
+        best: list[tuple[int, int, frozenset[Unit]]] = []
+        chosen: list[_Part] = [self.fixed]
+        picked: list[frozenset[Unit]] = []
+
+        def walk(j: int, net: int, spends: list[int], score: int) -> None:
+            if best:
+                floor = net + low_net[j]
+                for k, rule in enumerate(rules):
+                    floor -= ev.basket_amount(rule, spends[k] + high_spend[j][k])
+                if floor > best[0][0]:
+                    return
+            if j == depth:
+                key = (self._total(net, spends, chosen), -score)
+                if not best or key < best[0][:2]:
+                    best[:] = [(key[0], key[1], frozenset().union(*picked))]
+                return
+            for part, on, part_score in options[j]:
+                chosen.append(part)
+                picked.append(on)
+                walk(
+                    j + 1,
+                    net + part.net_total,
+                    [s + p for s, p in zip(spends, part.spends, strict=True)],
+                    score + part_score,
+                )
+                chosen.pop()
+                picked.pop()
+
+        walk(0, self.fixed.net_total, list(self.fixed.spends), 0)
+        return best[0]
 
     def _score(self, on: Iterable[Unit]) -> int:
         return sum(self.weight[u] for u in on)
@@ -166,12 +239,12 @@ class Resolver:
         part = self.cache.get(key)
         if part is None:
             self.budget.left -= self.work[c]
-            local = self.local[c].eligible
+            local = self.local[c]
+            decided, keys = self.decided, self.keys
             eligible = {}
-            for r in self.local_order[c]:
-                lines = local[r]
-                if r in self.decided:
-                    lines = tuple(i for i in lines if (r, self.keys[r, i]) in on)
+            for r, lines in local.items():  # in application order
+                if r in decided:
+                    lines = tuple(i for i in lines if (r, keys[r, i]) in on)
                 if lines:
                     eligible[r] = lines
             chosen = self.ev.restricted(eligible)
@@ -185,13 +258,16 @@ class Resolver:
         net, claimed = w.net, w.claimed
         lines = self.lines[c] if c is not None else self.fixed_lines
         spends = tuple(
-            sum(net[i] for i in inside if i not in claimed) for inside in self.spend_lines[c]
+            sum(net[i] for i in inside if i not in claimed) if claimed else sum(net[i] for i in inside)
+            for inside in self.spend_lines[c]
         )
+        comp_of = self.comp_of
         return _Part(
             net_total=sum(net[i] for i in lines),
             spends=spends,
             nets=tuple((i, net[i]) for i in lines),
-            claimed=frozenset(i for i in claimed if self.comp_of.get(i) == c),
+            claimed=frozenset(i for i in claimed if comp_of.get(i) == c),
+            disc=w.disc,
         )
 
     def _total(self, net_total: int, spends: Sequence[int], parts: Sequence[_Part]) -> int:
@@ -230,6 +306,8 @@ class Resolver:
         score = self._score(u for on in state.values() for u in on)
         best = (self._total(net_total, spends, [self.fixed, *parts.values()]), -score)
         for c in self.components:
+            if self.budget.left <= 0:
+                break  # every trial below would stop at once
             choices = self.choices[c]
             cost = (1 << len(choices)) * self.work[c]
             if len(choices) <= MAX_EXACT_DECISIONS and cost <= self.budget.left:
@@ -272,11 +350,7 @@ class Resolver:
 
 def _pools_per_item(rule: Rule) -> bool:
     """A multi-buy without shared limits treats each item on its own."""
-    return (
-        rule.kind is Kind.MULTI_BUY
-        and rule.max_applications is None
-        and rule.basket_cap_minor is None
-    )
+    return rule.pooled_per_item
 
 
 def _components(ev: Evaluator, coupling: Sequence[int]) -> list[int]:
@@ -290,7 +364,7 @@ def _components(ev: Evaluator, coupling: Sequence[int]) -> list[int]:
         return i
 
     for rank in coupling:
-        per_item = _pools_per_item(ev.rules[rank])
+        per_item = ev.rules[rank].pooled_per_item
         first: dict[str, int] = {}
         for i in ev.eligible[rank]:
             key = ev.lines[i].item.item_id if per_item else ""  # a multi-buy pools per item

@@ -1,6 +1,8 @@
 """Which rules conflict in a basket, and safe bounds of what each rule can take off.
 
 See kiosk.domain.pricing.resolution for how the conflicts found here are searched.
+Everything here is linear in the basket's rule-on-line pairs: bounds are computed once
+per rule for all its lines, and per-line sums are shared by every threshold.
 """
 
 from __future__ import annotations
@@ -8,7 +10,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from kiosk.domain.pricing.apply import Evaluator, percent_of
+from kiosk.domain.pricing.allocation import round_ratio
+from kiosk.domain.pricing.apply import Evaluator
 from kiosk.domain.pricing.rules import Kind, Rule, Stage
 
 
@@ -21,7 +24,7 @@ def apply_order(rules: Sequence[Rule], ranks: Iterable[int]) -> list[int]:
 
 def is_line_level(rule: Rule) -> bool:
     """Exclusive rules and price/group/item rules act on lines; the rest on the basket."""
-    return rule.exclusive or rule.stage < Stage.BASKET
+    return rule.line_level
 
 
 class Bounds:
@@ -29,86 +32,113 @@ class Bounds:
 
     def __init__(self, ev: Evaluator) -> None:
         self.ev = ev
-        self._pools: dict[tuple[int, str], int] = {}
-        self._offs: dict[tuple[int, int], int] = {}
+        self._offs: dict[int, dict[int, int]] = {}
+        self._savings: dict[int, int] = {}
 
     def line_off(self, rank: int, i: int) -> int:
         """At most what rule `rank` can take off line `i` (line-level rules)."""
-        key = (rank, i)
-        off = self._offs.get(key)
-        if off is None:
-            off = self._offs[key] = self._line_off(rank, i)
-        return off
+        return self.offs(rank)[i]
+
+    def offs(self, rank: int) -> dict[int, int]:
+        """`line_off(rank, i)` for every line `i` the rule is eligible on."""
+        offs = self._offs.get(rank)
+        if offs is None:
+            offs = self._offs[rank] = self._line_offs(rank)
+        return offs
 
     def can_save(self, rank: int) -> bool:
         """Whether rule `rank` can take anything off this basket."""
         rule = self.ev.rules[rank]
         if rule.stage is Stage.BASKET:
             return self.saving(rank) > 0
-        return any(self.line_off(rank, i) > 0 for i in self.ev.eligible[rank])
+        return max(self.offs(rank).values()) > 0
 
-    def _line_off(self, rank: int, i: int) -> int:
+    def _line_offs(self, rank: int) -> dict[int, int]:
+        """Per eligible line: the most the rule takes off it alone, capped at the rule's
+        line cap and clamped to [0, the line's base]."""
         ev = self.ev
         rule = ev.rules[rank]
-        line = ev.lines[i]
-        if rule.kind is Kind.PRICE:
-            price = line.item.member_price_minor if rule.member_price else rule.price_minor
-            assert price is not None
-            off = line.base - line.amount_at(price, ev.rounding)
-        elif rule.stage is Stage.BASKET:
-            off = line.base  # an exclusive basket rule may take a whole line
-        elif rule.kind is Kind.PERCENT_OFF:
-            assert rule.percent is not None
-            off = percent_of(line.base, rule.percent, ev.rounding)
-        elif rule.kind is Kind.AMOUNT_OFF:
-            assert rule.amount_minor is not None
-            off = rule.amount_minor * (line.quantity if line.countable else 1)
-        else:
-            groups = self._pool(rank, line.item.item_id) // rule.quantity
-            if rule.free:
-                off = line.unit_price * min(line.quantity, groups * rule.free)
-            else:
-                off = line.base if groups and self._price_group_saves(rank) else 0
-        if rule.line_cap_minor is not None:
-            off = min(off, rule.line_cap_minor)
-        return max(0, min(off, line.base))
-
-    def saving(self, rank: int) -> int:
-        """At most what rule `rank` can take off the whole basket."""
-        ev = self.ev
-        rule = ev.rules[rank]
+        lines, bases = ev.lines, ev.bases
         eligible = ev.eligible[rank]
-        if rule.stage is Stage.BASKET:
-            return ev.basket_amount(rule, sum(ev.lines[i].base for i in eligible))
-        total = sum(self.line_off(rank, i) for i in eligible)
-        if rule.basket_cap_minor is not None:
-            total = min(total, rule.basket_cap_minor)
-        return total
+        rounding = ev.rounding
+        kind = rule.kind
+        raw: list[int]
+        if kind is Kind.PRICE:
+            raw = []
+            for i in eligible:
+                line = lines[i]
+                price = line.item.member_price_minor if rule.member_price else rule.price_minor
+                assert price is not None
+                raw.append(line.base - line.amount_at(price, rounding))
+        elif rule.stage is Stage.BASKET:
+            raw = [bases[i] for i in eligible]  # an exclusive basket rule may take it all
+        elif kind is Kind.PERCENT_OFF:
+            numerator, denominator = rule.percent_ratio
+            raw = [round_ratio(bases[i] * numerator, denominator, rounding) for i in eligible]
+        elif kind is Kind.AMOUNT_OFF:
+            assert rule.amount_minor is not None
+            amount = rule.amount_minor
+            raw = [amount * lines[i].quantity if lines[i].countable else amount for i in eligible]
+        else:
+            raw = self._group_offs(rule, eligible)
+        cap = rule.line_cap_minor
+        out: dict[int, int] = {}
+        for i, off in zip(eligible, raw, strict=True):
+            if cap is not None and off > cap:
+                off = cap
+            base = bases[i]
+            out[i] = off if 0 <= off <= base else (0 if off < 0 else base)
+        return out
 
-    def _pool(self, rank: int, item_id: str) -> int:
-        """Pieces a group rule can draw on for an item (all its items for mix & match)."""
-        rule = self.ev.rules[rank]
-        key = (rank, item_id if rule.kind is Kind.MULTI_BUY else "")
-        if key not in self._pools:
-            self._pools[key] = sum(
-                self.ev.lines[i].quantity
-                for i in self.ev.eligible[rank]
-                if rule.kind is Kind.MIX_MATCH or self.ev.lines[i].item.item_id == item_id
-            )
-        return self._pools[key]
+    def _group_offs(self, rule: Rule, eligible: Sequence[int]) -> list[int]:
+        """Per line: its pieces that can be free, or its whole amount for a group price."""
+        lines = self.ev.lines
+        pools: dict[str, int] = {}
+        per_item = rule.kind is Kind.MULTI_BUY  # mix & match pools every covered item
+        for i in eligible:
+            key = lines[i].item.item_id if per_item else ""
+            pools[key] = pools.get(key, 0) + lines[i].quantity
+        raw = []
+        saves: bool | None = None
+        for i in eligible:
+            line = lines[i]
+            groups = pools[line.item.item_id if per_item else ""] // rule.quantity
+            if rule.free:
+                raw.append(line.unit_price * min(line.quantity, groups * rule.free))
+                continue
+            if groups and saves is None:
+                saves = self._price_group_saves(rule, eligible)
+            raw.append(line.base if groups and saves else 0)
+        return raw
 
-    def _price_group_saves(self, rank: int) -> bool:
+    def _price_group_saves(self, rule: Rule, eligible: Sequence[int]) -> bool:
         """Whether the dearest pieces at shelf price cost more than the group price."""
-        rule = self.ev.rules[rank]
+        lines = self.ev.lines
         pieces = sorted(
             (
-                self.ev.lines[i].unit_price
-                for i in self.ev.eligible[rank]
-                for _ in range(min(self.ev.lines[i].quantity, rule.quantity))
+                lines[i].unit_price
+                for i in eligible
+                for _ in range(min(lines[i].quantity, rule.quantity))
             ),
             reverse=True,
         )
         return sum(pieces[: rule.quantity]) > (rule.price_minor or 0)
+
+    def saving(self, rank: int) -> int:
+        """At most what rule `rank` can take off the whole basket."""
+        total = self._savings.get(rank)
+        if total is None:
+            ev = self.ev
+            rule = ev.rules[rank]
+            if rule.stage is Stage.BASKET:
+                spend = sum(ev.lines[i].base for i in ev.eligible[rank])
+                total = ev.basket_amount(rule, spend)
+            else:
+                total = sum(self.offs(rank).values())
+                if rule.basket_cap_minor is not None:
+                    total = min(total, rule.basket_cap_minor)
+            self._savings[rank] = total
+        return total
 
 
 def effective(bounds: Bounds, ranks: Iterable[int]) -> list[int]:
@@ -128,54 +158,71 @@ class Decisions:
 
 
 def decisions(ev: Evaluator, bounds: Bounds, applicable: Sequence[int]) -> Decisions:
-    """The applicable rules whose use must be searched (see module docstring), by rank."""
+    """The applicable rules whose use must be searched (see module docstring), by rank.
+
+    - an exclusive rule sharing a line with another rule;
+    - a group rule sharing a line with a lower-ranked group rule;
+    - for each 满减 threshold whose reward the line discounts on its lines could lower
+      (a safe bound: every discount at its most, lines of exclusive rules left out),
+      the line-level rules that discount those lines (`crossing`).
+    """
     rules = ev.rules
-    on_line: dict[int, list[int]] = {}
+    eligible = ev.eligible
+    rules_on: dict[int, int] = {}  # line -> applicable rules on it
+    last_group: dict[int, int] = {}  # line -> the lowest-ranked (largest rank) group rule
+    thresholds: list[int] = []
     for rank in applicable:
-        for i in ev.eligible[rank]:
-            on_line.setdefault(i, []).append(rank)
+        rule = rules[rank]
+        group = rule.stage is Stage.GROUP
+        for i in eligible[rank]:
+            rules_on[i] = rules_on.get(i, 0) + 1
+            if group and last_group.get(i, -1) < rank:
+                last_group[i] = rank
+        if rule.kind is Kind.THRESHOLD and not rule.exclusive:
+            thresholds.append(rank)
     chosen: set[int] = set()
     exclusive_lines: set[int] = set()
     for rank in applicable:
         rule = rules[rank]
         if rule.exclusive:
-            exclusive_lines.update(ev.eligible[rank])
-            if any(len(on_line[i]) > 1 for i in ev.eligible[rank]):
+            exclusive_lines.update(eligible[rank])
+            if any(rules_on[i] > 1 for i in eligible[rank]):
                 chosen.add(rank)
-        if rule.stage is Stage.GROUP and any(
-            other > rank and rules[other].stage is Stage.GROUP
-            for i in ev.eligible[rank]
-            for other in on_line[i]
-        ):
+        if rule.stage is Stage.GROUP and any(last_group[i] > rank for i in eligible[rank]):
             chosen.add(rank)
     crossing: dict[int, set[int]] = {}
-    for rank in applicable:
-        rule = rules[rank]
-        if rule.kind is not Kind.THRESHOLD or rule.exclusive:
-            continue
-        upper = lower = 0
-        contributors: set[int] = set()
-        for i in ev.eligible[rank]:
-            base = ev.lines[i].base
-            upper += base
-            cut = 0
-            for other in on_line[i]:
-                if rules[other].stage < Stage.BASKET and not rules[other].exclusive:
-                    off = bounds.line_off(other, i)
-                    if off > 0:
-                        cut += off
-                        contributors.add(other)
-            if i not in exclusive_lines:  # an exclusive rule may take the line out entirely
-                lower += max(0, base - cut)
-        if contributors and ev.basket_amount(rule, lower) != ev.basket_amount(rule, upper):
-            crossing[rank] = contributors
+    if thresholds:
+        # Per line, shared by all thresholds: what the line's discounts can take at most,
+        # and which rules those are.
+        cut: dict[int, int] = {}
+        cutters: dict[int, list[int]] = {}
+        for rank in applicable:
+            rule = rules[rank]
+            if rule.stage >= Stage.BASKET or rule.exclusive:
+                continue
+            offs = bounds.offs(rank)  # bounds over the whole basket's eligible lines
+            for i in eligible[rank]:
+                off = offs[i]
+                if off > 0:
+                    cut[i] = cut.get(i, 0) + off
+                    cutters.setdefault(i, []).append(rank)
+        for rank in thresholds:
+            rule = rules[rank]
+            upper = lower = 0
+            contributors: set[int] = set()
+            for i in eligible[rank]:
+                base = ev.lines[i].base
+                upper += base
+                found = cutters.get(i)
+                if found:
+                    contributors.update(found)
+                if i not in exclusive_lines:  # an exclusive rule may take the line out entirely
+                    lower += max(0, base - cut.get(i, 0))
+            if contributors and ev.basket_amount(rule, lower) != ev.basket_amount(rule, upper):
+                crossing[rank] = contributors
     return Decisions(sorted(chosen), crossing)
 
 
 def couples(rule: Rule) -> bool:
     """Whether what the rule takes off one line depends on other lines."""
-    return (
-        rule.stage is Stage.GROUP
-        or rule.basket_cap_minor is not None
-        or (rule.exclusive and rule.stage is Stage.BASKET)
-    )
+    return rule.coupling

@@ -60,7 +60,8 @@ def price_basket(
     order = apply_order(rules, effective(bounds, applicable))
     work = resolve(ev, order, bounds)
 
-    priced = tuple(_priced_line(p, work, rules) for p in prepared)
+    explain = _Explainer(rules)
+    priced = tuple(explain.line(p, work) for p in prepared)
     savings = sum(p.base_minor - p.net_minor for p in priced)
     taxes = tax_breakdown(priced, ctx.tax_rates, inclusive=ctx.tax_inclusive, rounding=ctx.rounding)
     tax = sum(t.tax_minor for t in taxes)
@@ -74,7 +75,7 @@ def price_basket(
         currency=ctx.currency,
         tax_inclusive=ctx.tax_inclusive,
         lines=priced,
-        basket_discounts=tuple(_discount(rules[r], a) for r, a in work.basket_totals if a > 0),
+        basket_discounts=explain.discounts([(r, a) for r, a in work.basket_totals if a > 0]),
         subtotal_minor=subtotal,
         savings_minor=savings,
         tax_minor=tax,
@@ -154,11 +155,7 @@ def _eligible(
     """
     rules = promotions.rules
     active: dict[int, bool] = {}
-    everywhere = [
-        rank
-        for rank in (*promotions.unscoped, *coupons.unlocked)
-        if _active(rules[rank], ctx, wall)
-    ]
+    unlocked = [rank for rank in coupons.unlocked if _active(rules[rank], ctx, wall)]
     per_item: dict[str, list[int]] = {}
     found: dict[int, list[int]] = {}
     for line in lines:
@@ -166,17 +163,27 @@ def _eligible(
         ranks = per_item.get(item.item_id)
         if ranks is None:
             ranks = []
-            for rank in promotions.candidates(item):
-                ok = active.get(rank)
-                if ok is None:
-                    ok = active[rank] = _active(rules[rank], ctx, wall)
-                if ok and (rules[rank].exclude is None or rules[rank].covers(item)):
-                    ranks.append(rank)
-            ranks.extend(rank for rank in everywhere if rules[rank].covers(item))
+            for rank in promotions.item_ranks(item):
+                rule = rules[rank]
+                if not rule.always_active:
+                    ok = active.get(rank)
+                    if ok is None:
+                        ok = active[rank] = _active(rule, ctx, wall)
+                    if not ok:
+                        continue
+                ranks.append(rank)
+            ranks.extend(rank for rank in unlocked if rules[rank].covers(item))
             per_item[item.item_id] = ranks
+        index = line.index
         for rank in ranks:
-            if _fits(rules[rank], line):
-                found.setdefault(rank, []).append(line.index)
+            stage = rules[rank].stage
+            if (stage is Stage.PRICE or stage is Stage.GROUP) and not _fits(rules[rank], line):
+                continue
+            held = found.get(rank)
+            if held is None:
+                found[rank] = [index]
+            else:
+                held.append(index)
     return {rank: tuple(indices) for rank, indices in found.items()}
 
 
@@ -199,23 +206,38 @@ def _fits(rule: Rule, line: PreparedLine) -> bool:
     return True
 
 
-def _discount(rule: Rule, amount: int) -> Discount:
-    return Discount(rule.rule_id, dict(rule.label), amount)
+class _Explainer:
+    """Builds the explained lines; each Discount gets its own copy of its rule's label."""
 
+    def __init__(self, rules: Sequence[Rule]) -> None:
+        self.rules = rules
+        self.labels: dict[int, tuple[str, dict[str, str]]] = {}
 
-def _priced_line(p: PreparedLine, work: Work, rules: Sequence[Rule]) -> PricedLine:
-    return PricedLine(
-        line_id=p.line_id,
-        item_id=p.item.item_id,
-        quantity=p.quantity,
-        weight_g=p.weight_g,
-        unit_price_minor=p.unit_price,
-        base_minor=p.base,
-        discounts=tuple(_discount(rules[r], a) for r, a in work.disc.get(p.index, ())),
-        basket_shares=tuple(_discount(rules[r], a) for r, a in work.shares.get(p.index, ())),
-        net_minor=work.net[p.index],
-        tax_class=p.item.tax_class,
-    )
+    def discounts(self, entries: Sequence[tuple[int, int]]) -> tuple[Discount, ...]:
+        out = []
+        labels = self.labels
+        for rank, amount in entries:
+            named = labels.get(rank)
+            if named is None:
+                rule = self.rules[rank]
+                named = labels[rank] = (rule.rule_id, dict(rule.label))
+            out.append(Discount(named[0], named[1].copy(), amount))
+        return tuple(out)
+
+    def line(self, p: PreparedLine, work: Work) -> PricedLine:
+        index = p.index
+        return PricedLine(
+            p.line_id,
+            p.item.item_id,
+            p.quantity,
+            p.weight_g,
+            p.unit_price,
+            p.base,
+            self.discounts(work.disc.get(index, ())),
+            self.discounts(work.shares.get(index, ())),
+            work.net[index],
+            p.item.tax_class,
+        )
 
 
 def _multipliers(

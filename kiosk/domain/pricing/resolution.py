@@ -39,7 +39,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from kiosk.domain.pricing.apply import Evaluator, Work
-from kiosk.domain.pricing.components import Budget, Resolver
+from kiosk.domain.pricing.components import MAX_EXACT_DECISIONS, Budget, Resolver
 from kiosk.domain.pricing.conflicts import Bounds, Decisions, decisions
 from kiosk.domain.pricing.rules import Rule, Stage
 
@@ -87,9 +87,12 @@ def _search(
     wide = [r for r in found.core if rules[r].exclusive and rules[r].stage is Stage.BASKET]
     if wide:
         return _weigh_wide(ev, order, bounds, budget, wide)
-    full = Resolver(ev, order, everything, budget)
-    if full.exact():
-        return full.best()
+    # Every decided rule has a unit on each of its lines, so more rules than the exact
+    # bound allows cannot be searched exactly: do not build that resolver at all.
+    if len(everything) <= MAX_EXACT_DECISIONS:
+        full = Resolver(ev, order, everything, budget)
+        if full.exact():
+            return full.best()
     chosen = Resolver(ev, order, found.core, budget).best() if found.core else ev
     return _reach_tiers(ev, chosen, order, found.crossing)
 
@@ -121,14 +124,11 @@ def _reach_tiers(
     dropping the smallest line discounts on its lines until its spend reaches that tier
     (the first `MAX_GLOBAL_CHOICES` thresholds by rank); keep what lowers the total."""
     best, best_total = chosen, chosen.run(order).total()
-    w: Work | None = None
     for rank in sorted(crossing)[:MAX_GLOBAL_CHOICES]:
         rule = ev.rules[rank]
-        if w is None:  # line stages of the best so far, shared until it changes
-            w = Work(ev.bases)
-            best.line_stages([r for r in order if r in best.eligible], w)
+        w = best.run(order)  # memoised: the line stages of the best so far
         lines = [i for i in best.eligible.get(rank, ()) if i not in w.claimed]
-        spend = sum(w.net[i] for i in lines)
+        spend = sum(w.stage_net[i] for i in lines)
         reachable = sum(ev.lines[i].base for i in lines)
         target = _next_tier(rule, spend, reachable)
         if target is None:
@@ -154,7 +154,7 @@ def _reach_tiers(
         candidate = ev.restricted({r: lines for r, lines in eligible.items() if lines})
         total = candidate.run(order).total()
         if total < best_total:
-            best, best_total, w = candidate, total, None
+            best, best_total = candidate, total
     return best
 
 

@@ -125,12 +125,38 @@ class Rule:
     repeat: bool = False
     multiplier: Fraction | None = None
     member_price: bool = False  # the implicit catalogue member-price rule
+    # Derived once at load time, not on access: pricing asks for these in its innermost
+    # loops (see __post_init__ for their meaning).
     stage: Stage = field(init=False, compare=False)
+    line_level: bool = field(init=False, compare=False, repr=False)
+    coupling: bool = field(init=False, compare=False, repr=False)
+    pooled_per_item: bool = field(init=False, compare=False, repr=False)
+    percent_ratio: tuple[int, int] = field(init=False, compare=False, repr=False)
+    always_active: bool = field(init=False, compare=False, repr=False)
 
     def __post_init__(self) -> None:
-        # Stored, not computed on access: pricing asks for it in its innermost loops.
         stage = Stage.BASKET if self.per_basket else _STAGES[self.kind]
-        object.__setattr__(self, "stage", stage)
+        derived = {
+            "stage": stage,
+            # Exclusive rules and price/group/item rules act on lines; the rest on the basket.
+            "line_level": self.exclusive or stage < Stage.BASKET,
+            # What it takes off one line depends on other lines.
+            "coupling": stage is Stage.GROUP
+            or self.basket_cap_minor is not None
+            or (self.exclusive and stage is Stage.BASKET),
+            # A multi-buy without shared limits treats each item on its own.
+            "pooled_per_item": self.kind is Kind.MULTI_BUY
+            and self.max_applications is None
+            and self.basket_cap_minor is None,
+            # percent / 100 as an integer ratio, for exact rounding without Fraction.
+            "percent_ratio": (0, 1)
+            if self.percent is None
+            else (self.percent.numerator, 100 * self.percent.denominator),
+            # No dates, days, hours or member condition: active in every context.
+            "always_active": self.window == ALWAYS and not self.members_only,
+        }
+        for name, value in derived.items():
+            object.__setattr__(self, name, value)
 
     def covers(self, item: Item) -> bool:
         """Whether the rule's scope (less its exclusions) includes `item`."""
@@ -162,6 +188,9 @@ MEMBER_PRICE_RULE = Rule(
 )
 
 
+_ITEM_MEMO_LIMIT = 50_000
+
+
 def _freeze_index(index: dict[str, list[int]]) -> Mapping[str, tuple[int, ...]]:
     return MappingProxyType({key: tuple(ranks) for key, ranks in index.items()})
 
@@ -184,6 +213,11 @@ class PromotionSet:
     by_tag: Mapping[str, tuple[int, ...]] = field(repr=False)
     unscoped: tuple[int, ...] = field(repr=False)  # coupon-free rules for every item
     by_coupon: Mapping[str, int] = field(repr=False)
+    # item -> `item_ranks(item)`: a memo of a pure function of the (immutable) rules, so
+    # that repricing a basket on every scan does not re-derive each line's candidates.
+    _item_memo: dict[tuple[str, str, tuple[str, ...]], tuple[int, ...]] = field(
+        default_factory=dict, init=False, repr=False, compare=False
+    )
 
     @classmethod
     def build(
@@ -237,6 +271,21 @@ class PromotionSet:
         ranks.update(self.by_department.get(item.department, ()))
         for tag in item.tags:
             ranks.update(self.by_tag.get(tag, ()))
+        return ranks
+
+    def item_ranks(self, item: Item) -> tuple[int, ...]:
+        """Ranks, ascending, of the coupon-free rules that cover `item` (scope and
+        exclusions applied), whatever their dates, days, hours and member conditions."""
+        key = (item.item_id, item.department, item.tags)
+        ranks = self._item_memo.get(key)
+        if ranks is None:
+            rules = self.rules
+            found = [r for r in self.candidates(item) if rules[r].exclude is None or rules[r].covers(item)]
+            found.extend(r for r in self.unscoped if rules[r].covers(item))
+            ranks = tuple(sorted(found))
+            if len(self._item_memo) >= _ITEM_MEMO_LIMIT:
+                self._item_memo.clear()  # bounded: a week of scans sees many items
+            self._item_memo[key] = ranks
         return ranks
 
     def __len__(self) -> int:

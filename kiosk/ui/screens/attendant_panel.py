@@ -55,7 +55,9 @@ class AttendantPanelScreen(KioskScreen):
         if who is None or "void_line" not in who.permissions:
             return
         for line in reversed(snap.lines):
-            button = TouchButton(text=f"{tr(snap.locale, 'basket.remove')}: {line.name}  {line.amount}")
+            button = TouchButton(
+                text=f"{tr(snap.locale, 'basket.remove')}: {line.name}  {line.amount}"
+            )
             button.bind(on_release=lambda _b, line_id=line.line_id: self._void(line_id))
             box.add_widget(button)
 

@@ -1,0 +1,188 @@
+"""Whole journeys through the real UI, tapped with simulated touches, offscreen."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+from drivers.scale import ScaleStatus, Weight
+from kiosk.domain.transaction import AttendantReason
+from kiosk.lane_view import Screen
+from kiosk.ui.env import SMALL
+from tests.ui.conftest import Kiosk
+
+MILK = "6920101000010"
+TOAST = "6920909000014"
+BEER = "6920303000016"
+WECHAT_CODE = "134567890123456789"
+
+
+def rows(kiosk: Kiosk) -> list[dict[str, object]]:
+    return list(kiosk.ui.find("lines").data)
+
+
+def test_basic_purchase_scan_pay_by_card_receipt(kiosk: Kiosk) -> None:
+    ui = kiosk.ui
+    assert ui.snap.screen is Screen.ATTRACT
+    ui.tap_id("start")
+    assert ui.snap.screen is Screen.BASKET
+    assert ui.find("pay").disabled  # nothing to pay for yet
+    kiosk.lane.scan(TOAST)  # as the scanner delivers it
+    ui.settle()
+    assert [r["name"] for r in rows(kiosk)] == ["全麦吐司 400g"]
+    assert ui.find("total").text == "合计  ¥12.90"
+    ui.tap_id("pay")
+    assert ui.snap.screen is Screen.PAYMENT_CHOICE
+    ui.tap_id("card")
+    snap = ui.snap
+    assert snap.screen is Screen.RECEIPT
+    assert ui.find("how").text == "请取走您的小票。"
+    assert snap.receipt is not None
+    assert list(kiosk.devices.printed) == [snap.receipt.tx_id]
+    ui.tap_id("done")
+    assert ui.snap.screen is Screen.ATTRACT
+
+
+def test_produce_purchase_search_by_pinyin_and_weigh(kiosk: Kiosk) -> None:
+    ui = kiosk.ui
+    ui.tap_id("start")
+    ui.tap_id("produce")
+    assert ui.snap.screen is Screen.PRODUCE
+    ui.tap_id("query")  # opens the search keyboard
+    keyboard = ui.find("keyboard")
+    for key in "xj":  # 香蕉 xiang jiao
+        ui.tap(next(b for b in _buttons(keyboard) if b.text == key.upper()))
+    assert [t.item_id for t in ui.snap.produce] == ["P-BANANA"]
+    ui.tap_id("query")  # close the keyboard to see the result
+    kiosk.lane.feed_weight(Weight(1250, False, ScaleStatus.OK, time.time(), source="produce_scale"))
+    ui.settle()
+    assert "稳定中" in ui.find("weight").text
+    ui.tap_text("香蕉")
+    assert ui.snap.notice is not None
+    assert ui.snap.notice.key == "weight_not_stable"
+    assert ui.snap.lines == ()
+    kiosk.lane.feed_weight(Weight(1250, True, ScaleStatus.OK, time.time(), source="produce_scale"))
+    ui.settle()
+    ui.tap_text("香蕉")
+    assert ui.snap.screen is Screen.BASKET
+    (row,) = rows(kiosk)
+    assert row["detail"] == "1.250 千克 × ¥6.98/kg"
+    assert row["amount"] == "¥8.73"
+    ui.tap_id("pay")
+    ui.tap_id("card")
+    assert ui.snap.screen is Screen.RECEIPT
+
+
+def test_age_restricted_item_blocks_until_an_attendant_approves(kiosk: Kiosk) -> None:
+    ui = kiosk.ui
+    kiosk.lane.scan(BEER)
+    ui.settle()
+    overlay = ui.find("overlay", ui.root)
+    assert overlay.shown
+    assert "年龄" in overlay.ids.reason.text
+    # The overlay is modal: a tap on "pay" underneath reaches nothing.
+    ui.tap(ui.find("pay", ui.screen()))
+    assert ui.snap.screen is Screen.BASKET
+    assert ui.snap.overlay is AttendantReason.AGE_CHECK
+    ui.type_pin("0000", overlay.ids.pinpad)
+    assert ui.snap.notice is not None
+    assert ui.snap.notice.key == "pin_wrong"
+    assert overlay.shown
+    ui.type_pin("1234", overlay.ids.pinpad)
+    assert not overlay.shown
+    assert ui.snap.overlay is None
+    ui.tap_id("pay")
+    assert ui.snap.screen is Screen.PAYMENT_CHOICE
+
+
+def test_declined_card_then_wechat_payment_code(kiosk: Kiosk) -> None:
+    ui = kiosk.ui
+    kiosk.demo.payments.script("card", "declined")
+    kiosk.lane.scan(MILK)
+    ui.settle()
+    ui.tap_id("pay")
+    ui.tap_id("card")
+    assert ui.snap.screen is Screen.PAYMENT_CHOICE
+    assert ui.find("failure").text == "上一次付款未成功，请重试或选择其他方式。"
+    ui.tap_id("wechat")
+    assert ui.snap.screen is Screen.PAYING
+    assert ui.find("prompt").text == "请向扫描器出示付款码"
+    kiosk.lane.scan(WECHAT_CODE)
+    ui.settle()
+    assert ui.snap.screen is Screen.RECEIPT
+    statuses = sorted((m, s) for m, _, s in kiosk.demo.payments.ledger().values())
+    assert statuses == [("card", "declined"), ("wechat", "approved")]
+
+
+def test_power_cut_mid_basket_brings_the_basket_back(kivy_window: None, tmp_path: Path) -> None:
+    first = Kiosk(tmp_path / "store", SMALL).start()
+    for code in (MILK, TOAST):
+        first.lane.scan(code)
+    first.ui.settle()
+    before = rows(first)
+    first.close()  # the process dies; the journal stays
+    second = Kiosk(tmp_path / "store", SMALL).start()
+    try:
+        assert second.ui.snap.screen is Screen.BASKET
+        assert rows(second) == before
+        assert second.ui.find("total").text == "合计  ¥16.40"
+        second.ui.tap_id("pay")
+        second.ui.tap_id("card")
+        assert second.ui.snap.screen is Screen.RECEIPT
+    finally:
+        second.close()
+
+
+def test_switching_language_mid_purchase_keeps_the_basket(kiosk: Kiosk) -> None:
+    ui = kiosk.ui
+    kiosk.lane.scan(MILK)
+    kiosk.lane.scan(TOAST)
+    ui.settle()
+    ui.tap_id("lang")
+    assert ui.snap.locale == "en"
+    assert [r["name"] for r in rows(kiosk)] == ["Wholemeal sliced loaf 400 g", "Whole milk 250 ml"]
+    assert ui.find("pay").text == "Pay"
+    assert ui.find("total").text == "Total  ¥16.40"
+    ui.tap_id("pay")
+    assert ui.find("amount").text == "To pay: ¥16.40"
+    ui.tap_id("lang")
+    assert ui.find("amount").text == "应付：¥16.40"
+    assert ui.find("card").text == "银行卡"
+    ui.tap_id("card")
+    assert ui.snap.screen is Screen.RECEIPT
+
+
+def test_remove_line_needs_attendant_pin_in_the_overlay(kiosk: Kiosk) -> None:
+    ui = kiosk.ui
+    kiosk.lane.scan(MILK)
+    kiosk.lane.scan(TOAST)
+    ui.settle()
+    (toast_row,) = [w for w in ui.visible_widgets() if getattr(w, "name", "") == "全麦吐司 400g"]
+    (remove,) = [b for b in _buttons(toast_row) if b.text == "删除"]  # type: ignore[attr-defined]
+    ui.tap(remove)  # type: ignore[arg-type]
+    overlay = ui.find("overlay", ui.root)
+    assert overlay.ids.reason.text == "删除商品：全麦吐司 400g"
+    ui.type_pin("1234", overlay.ids.pinpad)
+    assert [r["name"] for r in rows(kiosk)] == ["纯牛奶 250ml"]
+
+
+def test_large_text_mode_scales_text_not_targets(kiosk: Kiosk) -> None:
+    ui = kiosk.ui
+    pay_font = ui.find("start").font_size
+    ui.tap_id("large")
+    assert ui.snap.large_text
+    assert ui.find("start").font_size > pay_font
+    assert ui.find("large").text == "标准字体"
+
+
+def _buttons(widget: object) -> list[object]:
+    from kivy.uix.button import Button  # noqa: PLC0415
+
+    found: list[object] = []
+    stack = [widget]
+    while stack:
+        w = stack.pop()
+        if isinstance(w, Button):
+            found.append(w)
+        stack.extend(getattr(w, "children", []))
+    return found
