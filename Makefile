@@ -3,9 +3,15 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 DATA ?= var
 
-.PHONY: run test lint typecheck unit bench bench-quick
+.PHONY: run demo test lint typecheck unit bench bench-quick
 
+# The touch UI with simulated devices; on a machine without a display it says so and
+# runs the scripted journey offscreen, writing screenshots to $(DATA)/screenshots.
 run:
+	scripts/bootstrap run
+	$(BIN)/kiosk run --simulate --data-dir $(DATA) --screenshots $(DATA)/screenshots
+
+demo:
 	scripts/bootstrap run
 	$(BIN)/kiosk demo --data-dir $(DATA) --escpos-out $(DATA)/receipt.escpos
 
