@@ -53,7 +53,7 @@ class Plan:
     payment_code: str | None = None  # for QR methods: what the shopper's phone shows
 
 
-PAY_CHOICES = ("stub", "card", "wechat", "alipay", "mixed")
+PAY_CHOICES = ("stub", "card", "wechat", "alipay", "qr", "mixed")
 # QR payment codes: WeChat 18 digits from 13…, Alipay from 28…; the provider simulator
 # reads its scenario from the last two digits (91 success, 92 user paying then success).
 _QR_PREFIX = {"wechat": "13", "alipay": "28"}
@@ -96,7 +96,8 @@ def plan_for(seed: int, k: int, pool: CodePool, pay: str = "stub") -> Plan:
         codes.insert(rng.randrange(len(codes) + 1), rng.choice(pool.age_restricted))
     member = f"M{rng.randint(10**9, 10**10 - 1)}" if rng.random() < 0.2 else None
     cancel = rng.random() < 0.1
-    method = rng.choice(("card", "wechat", "alipay")) if pay == "mixed" else pay
+    choices = {"mixed": ("card", "wechat", "alipay"), "qr": ("wechat", "alipay")}
+    method = rng.choice(choices[pay]) if pay in choices else pay
     code = None
     if method in _QR_PREFIX:
         scenario = "92" if rng.random() < 0.2 else "91"

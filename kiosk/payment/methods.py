@@ -78,7 +78,12 @@ class CardProvider:
                 # The terminal does not echo references: an attendant must look at it.
                 return PaymentOutcome("unknown", reason="terminal does not echo the reference")
             return PaymentOutcome("not_found", reason="the terminal never completed this intent")
-        return PaymentOutcome("declined", reason=f"{last.result_code:02X} {last.text}")
+        # Declined or aborted: whether it was this intent or an earlier one, nothing of
+        # this intent was charged (the terminal's last transaction holds no money).
+        reason = f"{last.result_code:02X} {last.text}"
+        if getattr(last, "reference", None) not in (None, intent_id):
+            return PaymentOutcome("not_found", reason=f"last terminal transaction: {reason}")
+        return PaymentOutcome("declined", reason=reason)
 
 
 class QrProvider:

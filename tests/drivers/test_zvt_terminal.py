@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -27,9 +28,12 @@ from drivers.pinpad.zvt import (
     ZvtTerminal,
     ZvtTimeouts,
     ZvtUnavailable,
+    codec,
 )
 from drivers.pinpad.zvt import messages as msg
+from drivers.pinpad.zvt.codec import Bmp
 from drivers.pinpad.zvt.exchange import Exchange, ReceiptCollector, transaction_outcome
+from drivers.pinpad.zvt.framing import ApduSplitter
 from drivers.pinpad.zvt.sim import ZvtSimulator
 from drivers.pinpad.zvt.sim_scenarios import SimCard
 from drivers.simlink import PtyLink, TcpLink
@@ -142,7 +146,7 @@ def test_ecr_abort_during_pin_entry_stops_the_payment(kind: str, tmp_path: Path)
 
         def stop_at_pin(update: IntermediateUpdate) -> None:
             if update.code == 0x01:  # "please watch PIN-pad": the shopper walks away
-                threading.Thread(target=terminal.abort).start()
+                terminal.abort()  # from the payment thread itself: still just a request
 
         outcome = terminal.authorize(800, reference="intent-4", on_status=stop_at_pin)
         charged = sim.ledger.charged()
@@ -449,3 +453,125 @@ def test_approval_needs_status_zero_and_completion() -> None:
     )
     outcome = approved(transaction_outcome(ex, 100, 978))
     assert outcome.receipt_no == 7
+
+
+# --- a terminal that says odd things (scripted byte by byte) ----------------------------------
+
+
+class ScriptedTerminal:
+    """Answers one command with a fixed list of APDUs, waiting for the ECR's answer to each
+    (a number in the list is a pause in seconds)."""
+
+    def __init__(self, script: list[bytes | float]) -> None:
+        self.link = TcpLink()
+        self.script = script
+        self.answers: list[bytes] = []
+        self._thread = threading.Thread(target=self._serve, name="scripted-zvt")
+        self._thread.start()
+
+    def _read_apdu(self, splitter: ApduSplitter, timeout_s: float) -> bytes | None:
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            out = splitter.feed(self.link.read(4096, 0.05))
+            if out:
+                return out[0]
+        return None
+
+    def _serve(self) -> None:
+        splitter = ApduSplitter()
+        if self._read_apdu(splitter, 10) is None:
+            return
+        for apdu in self.script:
+            if isinstance(apdu, float):
+                time.sleep(apdu)
+                continue
+            self.link.write(apdu)
+            if apdu[0] in (msg.CCRC_POSITIVE, msg.CCRC_NEGATIVE):
+                continue
+            answer = self._read_apdu(splitter, 5)
+            if answer is None:
+                return
+            self.answers.append(answer)
+
+    def close(self) -> None:
+        self._thread.join(timeout=20)
+        self.link.close()
+
+
+def _status(result_code: int, amount: int = 100) -> bytes:
+    return msg.status_information(
+        [Bmp(0x27, bytes((result_code,))), Bmp(0x04, codec.encode_bcd(amount, 6))]
+    )
+
+
+def test_unreadable_completion_still_completes_an_approved_payment() -> None:
+    garbled_completion = codec.encode_apdu(0x06, 0x0F, b"\xfd\x01")  # BMP FD: none such
+    terminal = ScriptedTerminal([msg.ACK, _status(0), garbled_completion])
+    try:
+        with ZvtTerminal(terminal.link.url, timeouts=TIMEOUTS) as ecr:
+            outcome = approved(ecr.authorize(100))
+            garbled = ecr.health().garbled_messages
+    finally:
+        terminal.close()
+    assert outcome.amount_minor == 100
+    assert garbled == 1
+    assert terminal.answers == [msg.ACK, msg.ACK]
+
+
+def test_terminal_command_the_ecr_does_not_handle_is_refused_and_the_payment_goes_on() -> None:
+    set_date = codec.encode_apdu(0x04, 0x01, bytes.fromhex("AA 240101 0C 120000"))
+    terminal = ScriptedTerminal([msg.ACK, set_date, _status(0), msg.completion()])
+    try:
+        with ZvtTerminal(terminal.link.url, timeouts=TIMEOUTS) as ecr:
+            approved(ecr.authorize(100))
+    finally:
+        terminal.close()
+    assert terminal.answers == [msg.NACK_NOT_SUPPORTED, msg.ACK, msg.ACK]
+
+
+def test_terminal_refusing_the_command_is_declined_without_a_transaction() -> None:
+    terminal = ScriptedTerminal([msg.negative_ack(0x6B)])  # "PT not registered"
+    try:
+        with ZvtTerminal(terminal.link.url, timeouts=TIMEOUTS) as ecr:
+            outcome = ecr.authorize(100)
+    finally:
+        terminal.close()
+    assert isinstance(outcome, Declined)
+    assert (outcome.result_code, outcome.refused_command) == (0x6B, True)
+    assert outcome.text == "function deactivated (PT not registered)"
+
+
+def test_intermediate_status_timeout_extends_the_wait_beyond_t4() -> None:
+    announce = msg.intermediate_status(0x0E, timeout_s=3)  # "please wait, up to 3 s"
+    terminal = ScriptedTerminal([msg.ACK, announce, 0.8, _status(0), msg.completion()])
+    short = ZvtTimeouts(ack_s=2.0, completion_s=0.2, abort_grace_s=0.2)
+    try:
+        with ZvtTerminal(terminal.link.url, timeouts=short) as ecr:
+            seen: list[IntermediateUpdate] = []
+            outcome = ecr.authorize(100, on_status=seen.append)
+    finally:
+        terminal.close()
+    approved(outcome)  # 0.8 s of silence is past T4 here, but within the announced 3 s
+    assert [(u.code, u.timeout_s, u.text) for u in seen] == [(0x0E, 3, "please wait")]
+    assert msg.abort_command() not in terminal.answers
+
+
+def test_repeat_receipt_of_a_declined_payment_names_its_reference(
+    kind: str, tmp_path: Path
+) -> None:
+    with session(kind, tmp_path, "decline:71") as (_, terminal):
+        terminal.authorize(100, reference="intent-15")
+        last = terminal.repeat_receipt()
+    assert isinstance(last, Declined)
+    assert (last.result_code, last.reference) == (0x71, "intent-15")
+
+
+def test_repeat_receipt_refused_by_a_busy_terminal_is_unknown_not_declined() -> None:
+    terminal = ScriptedTerminal([msg.NACK_NOT_SUPPORTED])
+    try:
+        with ZvtTerminal(terminal.link.url, timeouts=TIMEOUTS) as ecr:
+            last = ecr.repeat_receipt()
+    finally:
+        terminal.close()
+    assert isinstance(last, Unknown)
+    assert "refused the repeat receipt: 84 83" in last.reason

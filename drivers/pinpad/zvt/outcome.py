@@ -70,6 +70,11 @@ class Declined:
     info: StatusInformation | None = None
     status: Literal["declined"] = "declined"
 
+    @property
+    def reference(self) -> str | None:
+        """The ECR reference the terminal echoed (BMP 3C), as for `Approved.reference`."""
+        return None if self.info is None else self.info.additional_text
+
 
 @dataclass(frozen=True, slots=True)
 class Aborted:

@@ -305,11 +305,14 @@ class ZvtSimulator:
             self._send(msg.NACK_NOT_SUPPORTED)
 
     def _registration(self, apdu: Apdu) -> None:
-        data = apdu.data
-        if len(data) < 6:
+        try:
+            if len(apdu.data) < 6:
+                raise ZvtCodecError("registration shorter than password, config and currency")
+            currency = codec.decode_bcd(apdu.data[4:6])
+        except ZvtCodecError:
             self._send(msg.negative_ack(RESULT_PROTOCOL_ERROR))
             return
-        self.currency = codec.decode_bcd(data[4:6])
+        self.currency = currency
         self._send(msg.ACK)
         self.tell(
             msg.completion(

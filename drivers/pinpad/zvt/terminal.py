@@ -88,6 +88,17 @@ class ZvtTimeouts:
             raise ValueError(f"invalid ZVT timeouts {self}")
 
 
+def _salvage(raw: bytes) -> msg.Completion | msg.Abort | None:
+    """An unreadable 06 0F or 06 1E still ends the command: its control field is what counts
+    (the result of a transaction is in the status information, not in these)."""
+    if raw[:2] == b"\x06\x0f":
+        return msg.Completion()
+    data = raw[5:] if raw[2:3] == b"\xff" else raw[3:]
+    if raw[:2] == b"\x06\x1e" and data:
+        return msg.Abort(data[0])
+    return None
+
+
 class ZvtTerminal:
     """A ZVT payment terminal at `url` (tcp://host:20007, serial:///dev/ttyUSB0, pty://...).
 
@@ -229,10 +240,15 @@ class ZvtTerminal:
     def repeat_receipt(self) -> TransactionOutcome:
         """06 20: the terminal's last transaction, as Approved / Declined (with its receipts).
 
-        Unknown when the terminal cannot say (no receipt stored, link lost). An Approved
-        with `original_trace` set is a reversal, not a payment.
+        Unknown when the terminal cannot say (no receipt stored, link lost, or refused
+        because it is still busy finishing the previous transaction: ask again later).
+        An Approved with `original_trace` set is a reversal, not a payment.
         """
         ex = self._run("repeat receipt", msg.repeat_receipt(self._password), PAYMENT_RECEIPTS)
+        if ex.refused is not None:  # e.g. 84 83 while still busy with the old transaction
+            code = ex.refused
+            why = f"84 {code:02X} {result_text(code)}"
+            return Unknown(f"terminal refused the repeat receipt: {why}")
         if ex.abort is not None and ex.info is None:
             code = ex.abort.result_code
             return Unknown(f"terminal cannot repeat the receipt: {code:02X} {result_text(code)}")
@@ -399,7 +415,7 @@ class ZvtTerminal:
                 )
                 return
             try:
-                message = msg.parse_terminal_message(
+                message: msg.TerminalMessage = msg.parse_terminal_message(
                     decode_apdu(raw), charset=self._charset, after_status_enquiry=enquiry
                 )
             except ZvtCodecError as exc:
@@ -411,15 +427,18 @@ class ZvtTerminal:
                     "zvt unreadable message",
                     extra={"url": self.url, "control": raw[:2].hex(), "error": str(exc)},
                 )
-                if raw[:1] in (b"\x80", b"\x84"):
+                salvaged = _salvage(raw)
+                if salvaged is None:
+                    if raw[:1] in (b"\x80", b"\x84"):
+                        continue
+                    if raw[:2] == b"\x04\x0f":
+                        ex.garbled_status = True
+                    acked = True
+                    deadline = now + t.completion_s
+                    if not self._send_reply(ex, msg.ACK):
+                        return
                     continue
-                if raw[:2] == b"\x04\x0f":
-                    ex.garbled_status = True
-                acked = True
-                deadline = now + t.completion_s
-                if not self._send_reply(ex, msg.ACK):
-                    return
-                continue
+                message = salvaged
             if isinstance(message, msg.Ack):
                 if acked:
                     continue  # the answer to our 06 B0, or a repeated acknowledgement
@@ -453,7 +472,7 @@ class ZvtTerminal:
                 return
             if isinstance(message, msg.IntermediateStatus):
                 self._notify(on_status, message)
-            if ex.completion is not None or ex.abort is not None:
+            if ack_only or ex.completion is not None or ex.abort is not None:
                 return
 
     def _notify(self, callback: StatusCallback | None, status: msg.IntermediateStatus) -> None:

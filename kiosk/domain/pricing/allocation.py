@@ -39,7 +39,11 @@ def allocate(amount: int, weights: Sequence[int], keys: Sequence[str]) -> list[i
     shares = [amount * w // total for w in weights]
     left = amount - sum(shares)
     if left:
-        order = sorted(range(len(weights)), key=lambda i: (-(amount * weights[i] % total), keys[i]))
-        for i in order[:left]:
+        # Largest remainders first, ties to the smaller key, then (equal keys: pieces of
+        # one line) to the earlier position, as a stable sort on (remainder, key) does.
+        order = sorted(
+            zip([-(amount * w % total) for w in weights], keys, range(len(weights)), strict=True)
+        )
+        for _rem, _key, i in order[:left]:
             shares[i] += 1
     return shares

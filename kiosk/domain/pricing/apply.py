@@ -90,13 +90,22 @@ class Work:
     def total(self) -> int:
         return sum(self.net)
 
+    def copy(self) -> Work:
+        """A copy whose nets, basket shares and claims can change; discounts and pieces
+        used are shared, so only basket rules may be applied to it."""
+        w = self.after_line_stages()
+        w.claimed = set(self.claimed)
+        return w
+
     def after_line_stages(self) -> Work:
-        """A copy of this line-stage result for a basket stage to run on: the nets are
-        copied; discounts and claims are shared, as the basket stage only reads them."""
+        """A copy of this line-stage result for a basket stage to run on: nets and basket
+        shares (exclusive basket rules book theirs in the line stages) are copied;
+        discounts and claims are shared, as the basket stage only reads them."""
         w = Work.__new__(Work)
         w.net = list(self.net)
         w.disc, w.claimed, w.used, w.unit = self.disc, self.claimed, self.used, self.unit
-        w.shares, w.basket_totals = {}, []
+        w.shares = {i: list(entries) for i, entries in self.shares.items()}
+        w.basket_totals = list(self.basket_totals)
         w.stage_net = w.net
         return w
 
@@ -104,11 +113,22 @@ class Work:
 class Evaluator:
     """Runs selections of rules over one prepared basket.
 
-    `run` results are memoised per selection (they are pure, and callers only read
-    them): the resolution often asks for the same combination more than once.
+    Line-stage results and runs are memoised per selection (they are pure, and callers
+    only read them): the resolution often asks for the same combination more than once,
+    and it hands over line stages it has already evaluated part by part (`seed`).
     """
 
-    __slots__ = ("_runs", "_seeds", "bases", "eligible", "ids", "lines", "rounding", "rules")
+    __slots__ = (
+        "_anchor",
+        "_runs",
+        "_stages",
+        "bases",
+        "eligible",
+        "ids",
+        "lines",
+        "rounding",
+        "rules",
+    )
 
     def __init__(
         self,
@@ -124,7 +144,8 @@ class Evaluator:
         self.bases = [line.base for line in lines]
         self.ids = [line.line_id for line in lines]
         self._runs: dict[tuple[int, ...], Work] = {}
-        self._seeds: dict[tuple[int, ...], Work] = {}
+        self._stages: dict[tuple[int, ...], Work] = {}
+        self._anchor: Anchor | None = None
 
     def restricted(self, eligible: dict[int, tuple[int, ...]]) -> Evaluator:
         """The same basket with rules limited to other (fewer) lines."""
@@ -132,39 +153,70 @@ class Evaluator:
         other.lines, other.rules, other.rounding = self.lines, self.rules, self.rounding
         other.bases, other.ids = self.bases, self.ids
         other.eligible = eligible
-        other._runs, other._seeds = {}, {}
+        other._runs, other._stages = {}, {}
+        other._anchor = self._anchor
         return other
+
+    def partition(self, line_rules: Sequence[int]) -> list[int]:
+        """`components` of the coupling rules among `line_rules` (line-level ranks in
+        application order): the anchor's when they are the anchor's."""
+        anchor = self._anchor
+        if anchor is not None and anchor.ev is self and tuple(line_rules) == anchor.line_rules:
+            return anchor.comp
+        return components(self, [r for r in line_rules if self.rules[r].coupling])
+
+    def anchor(self, order: Sequence[int]) -> None:
+        """Make this evaluator, over `order`, the reference that evaluators restricted
+        from it (from now on) compare with, to reuse its line stages where they agree."""
+        self._anchor = Anchor(self, order)
+
+    def _key(self, selection: Sequence[int]) -> tuple[int, ...]:
+        """The ranks of `selection` this evaluator uses: the others change nothing."""
+        eligible = self.eligible
+        return tuple(r for r in selection if r in eligible)
 
     def seed(self, selection: Sequence[int], line_stages: Work) -> None:
         """Record the line-stage result of `selection`, computed elsewhere (the resolver
-        evaluates combinations part by part), so that `run` need not recompute it."""
-        self._seeds[tuple(selection)] = line_stages
+        evaluates combinations part by part), so that it is not computed again."""
+        self._stages[self._key(selection)] = line_stages
+
+    def line_stage(self, selection: Sequence[int]) -> Work:
+        """The state after the line stages of `selection` (must not be modified)."""
+        key = self._key(selection)
+        w = self._stages.get(key)
+        if w is None:
+            anchor = self._anchor
+            if anchor is not None and key == self._key(anchor.order):
+                w = anchor.line_stage_of(self)
+            else:
+                w = Work(self.bases)
+                self.line_stages(key, w)
+            self._stages[key] = w
+        return w
 
     def run(self, selection: Sequence[int]) -> Work:
         """Apply the ranks in `selection`, which lists exclusive rules first, by rank,
         then the others by (stage, rank). The result must not be modified."""
-        key = tuple(selection)
+        key = self._key(selection)
         w = self._runs.get(key)
         if w is None:
-            seeded = self._seeds.get(key)
-            if seeded is not None:
-                w = seeded.after_line_stages()
-                later = self._basket_ranks(key)
-            else:
-                w = Work(self.bases)
-                later = self.line_stages(key, w)
-            self.basket_stage(later, w)
+            w = self.line_stage(key).after_line_stages()
+            self.basket_stage(self._basket_ranks(key), w)
             self._runs[key] = w
         return w
 
+    def with_exclusive_basket_rule(self, w: Work, rank: int) -> None:
+        """Apply exclusive basket-wide rule `rank` to `w` (a `Work.copy()`) as
+        `line_stages` does, for lines no other rule of this selection touches."""
+        rule = self.rules[rank]
+        assert rule.exclusive and rule.stage is _BASKET
+        free = [i for i in self.eligible[rank] if i not in w.claimed]
+        w.claimed.update(self._apply(w, rank, free, w.net, fresh=True))
+
     def _basket_ranks(self, selection: Sequence[int]) -> list[int]:
         """The ranks `line_stages` leaves to `basket_stage`."""
-        rules, eligible = self.rules, self.eligible
-        return [
-            r
-            for r in selection
-            if r in eligible and not rules[r].exclusive and rules[r].stage is _BASKET
-        ]
+        rules = self.rules
+        return [r for r in selection if not rules[r].exclusive and rules[r].stage is _BASKET]
 
     def line_stages(self, selection: Sequence[int], w: Work) -> list[int]:
         """Apply the exclusive and line-level rules of `selection` to `w`; return the
@@ -194,7 +246,7 @@ class Evaluator:
             if stage is _BASKET:
                 later.append(rank)
                 continue
-            if claimed:
+            if claimed and not claimed.isdisjoint(lines):
                 lines = tuple(i for i in lines if i not in claimed)
             if stage is _ITEM:
                 self._item(w, rank, rule, lines)
@@ -213,6 +265,13 @@ class Evaluator:
             if rank in self.eligible:
                 self._basket(w, rank, self._free(w, rank), stage_net)
 
+    def _free(self, w: Work, rank: int) -> Sequence[int]:
+        lines = self.eligible[rank]
+        claimed = w.claimed
+        if not claimed or claimed.isdisjoint(lines):
+            return lines
+        return [i for i in lines if i not in claimed]
+
     def basket_amount(self, rule: Rule, spend: int) -> int:
         """What a basket rule takes off a spend, before the clamp to what is left."""
         if rule.kind is Kind.THRESHOLD:
@@ -226,11 +285,6 @@ class Evaluator:
         if rule.basket_cap_minor is not None:
             amount = min(amount, rule.basket_cap_minor)
         return max(0, min(amount, spend))
-
-    def _free(self, w: Work, rank: int) -> Sequence[int]:
-        if not w.claimed:
-            return self.eligible[rank]
-        return [i for i in self.eligible[rank] if i not in w.claimed]
 
     def _price_stage(self, w: Work, ranks: Sequence[int]) -> None:
         if not ranks:
@@ -377,9 +431,10 @@ class Evaluator:
 
     def _group(self, w: Work, rank: int, lines: Sequence[int], *, fresh: bool) -> set[int]:
         rule = self.rules[rank]
-        pools: dict[str, list[tuple[int, str, str, int]]] = {}
         per_item = rule.kind is Kind.MULTI_BUY
         used, units, net, plines = w.used, w.unit, w.net, self.lines
+        # Pieces per pool, as (piece, count) runs: the pieces of one line are identical.
+        runs: dict[str, list[tuple[tuple[int, str, str, int], int]]] = {}
         for i in lines:
             line = plines[i]
             left = line.quantity - used.get(i, 0)
@@ -389,20 +444,25 @@ class Evaluator:
             # after the price stage, fixed before any group takes it.
             unit = line.unit_price if fresh else units.setdefault(i, net[i] // line.quantity)
             item_id = line.item.item_id
-            piece = (-unit, item_id, line.line_id, i)
             key = item_id if per_item else ""
-            pool = pools.get(key)
-            if pool is None:
-                pools[key] = [piece] * left
+            run = ((-unit, item_id, line.line_id, i), left)
+            held = runs.get(key)
+            if held is None:
+                runs[key] = [run]
             else:
-                pool.extend([piece] * left)
+                held.append(run)
         groups: list[tuple[int, str, int, list[tuple[int, str, str, int]]]] = []
         size = rule.quantity
         free = rule.free
-        for key, pool in pools.items():
-            if len(pool) < size:
+        for key, pool_runs in runs.items():
+            if sum(count for _piece, count in pool_runs) < size:
                 continue
-            pool.sort()  # dearest first; ties by item and line id, never by basket order
+            # Dearest first; ties by item and line id, never by basket order. Pieces of
+            # different lines differ (the line index), so sorting runs sorts pieces.
+            pool_runs.sort()
+            pool: list[tuple[int, str, str, int]] = []
+            for piece, count in pool_runs:
+                pool.extend([piece] * count)
             for g in range(len(pool) // size):
                 members = pool[g * size : (g + 1) * size]
                 if free:
@@ -439,11 +499,13 @@ class Evaluator:
     ) -> set[int]:
         rule = self.rules[rank]
         net = w.net
-        remaining = sum(net[i] for i in lines)
-        amount = min(self.basket_amount(rule, sum(spend_net[i] for i in lines)), remaining)
+        weights = list(map(net.__getitem__, lines))
+        remaining = sum(weights)
+        spend = sum(map(spend_net.__getitem__, lines))
+        amount = min(self.basket_amount(rule, spend), remaining)
         if amount <= 0:
             return set()
-        shares = allocate(amount, [net[i] for i in lines], [self.ids[i] for i in lines])
+        shares = allocate(amount, weights, list(map(self.ids.__getitem__, lines)))
         cap = rule.line_cap_minor
         booked = 0
         for i, allocated in zip(lines, shares, strict=True):
@@ -454,3 +516,129 @@ class Evaluator:
                 booked += share
         w.basket_totals.append((rank, booked))
         return set(lines)
+
+
+class Anchor:
+    """The whole basket's line stages over `order` with every rule on, by component.
+
+    Lines linked by a rule whose effect on one line depends on the others (a group
+    deal, a basket cap, an exclusive basket-wide rule) form a component; the line stages
+    of one component do not depend on any other. An evaluator restricted from the
+    anchored one (its rules on the same or fewer lines) therefore shares the anchor's
+    results on every component where it has the same rules, and only the components it
+    changed are evaluated again (`line_stage_of`).
+    """
+
+    def __init__(self, ev: Evaluator, order: Sequence[int]) -> None:
+        self.ev = ev
+        self.order = ev._key(order)
+        rules = ev.rules
+        self.line_rules = tuple(r for r in self.order if rules[r].line_level)
+        self._comp: list[int] | None = None
+        self._stage: Work | None = None
+
+    @property
+    def comp(self) -> list[int]:
+        """The component of every line (computed when first needed)."""
+        if self._comp is None:
+            ev = self.ev
+            coupling = [r for r in self.line_rules if ev.rules[r].coupling]
+            self._comp = components(ev, coupling)
+            self.position = {r: k for k, r in enumerate(self.order)}
+            self.comp_ranks: dict[int, list[int]] = {}  # component -> its line-level rules
+            comp = self._comp
+            for rank in self.line_rules:
+                seen: set[int] = set()
+                for i in ev.eligible[rank]:
+                    c = comp[i]
+                    if c not in seen:
+                        seen.add(c)
+                        self.comp_ranks.setdefault(c, []).append(rank)
+        return self._comp
+
+    @property
+    def stage(self) -> Work:
+        """The anchored evaluator's line stages over `order` (must not be modified)."""
+        if self._stage is None:
+            self._stage = Work(self.ev.bases)
+            self.ev.line_stages(self.order, self._stage)
+        return self._stage
+
+    def changed_lines(self, other: Evaluator) -> set[int]:
+        """Lines where `other` (restricted from the anchored evaluator) lacks a rule of
+        `order` that the anchored evaluator has."""
+        mine = self.ev.eligible
+        theirs = other.eligible
+        changed: set[int] = set()
+        for rank in self.order:
+            full = mine[rank]
+            kept = theirs.get(rank)
+            if kept is full:
+                continue
+            if kept is None:
+                changed.update(full)
+            elif len(kept) != len(full):  # kept is a subset of full
+                keep = set(kept)
+                changed.update(i for i in full if i not in keep)
+        return changed
+
+    def line_stage_of(self, other: Evaluator) -> Work:
+        """`other`'s line stages over `order`: the anchor's on the components `other`
+        leaves unchanged, evaluated afresh on the others."""
+        stage = self.stage
+        if other is self.ev:
+            return stage
+        changed = self.changed_lines(other)
+        if not changed:
+            return stage
+        comp = self.comp
+        dirty = {comp[i] for i in changed}
+        bases = self.ev.bases
+        w = Work.__new__(Work)
+        w.net = list(stage.net)
+        for i, c in enumerate(comp):
+            if c in dirty:
+                w.net[i] = bases[i]
+        w.disc = {i: entries for i, entries in stage.disc.items() if comp[i] not in dirty}
+        w.shares = {i: entries for i, entries in stage.shares.items() if comp[i] not in dirty}
+        anchored = self.ev.eligible
+        w.basket_totals = [
+            (rank, amount)
+            for rank, amount in stage.basket_totals
+            if comp[anchored[rank][0]] not in dirty  # an exclusive basket rule: one component
+        ]
+        w.claimed = {i for i in stage.claimed if comp[i] not in dirty}
+        w.used, w.unit = {}, {}
+        w.stage_net = w.net
+        position = self.position
+        ranks = sorted({r for c in dirty for r in self.comp_ranks.get(c, ())}, key=position.__getitem__)
+        eligible: dict[int, tuple[int, ...]] = {}
+        for rank in ranks:
+            kept = other.eligible.get(rank)
+            if kept:
+                inside = tuple(i for i in kept if comp[i] in dirty)
+                if inside:
+                    eligible[rank] = inside
+        other.restricted(eligible).line_stages(list(eligible), w)
+        w.basket_totals.sort()  # only exclusive rules book basket totals here, by rank
+        return w
+
+
+def components(ev: Evaluator, coupling: Sequence[int]) -> list[int]:
+    """Component id (a root line index) of every line, linking lines of coupling rules."""
+    parent = list(range(len(ev.lines)))
+
+    def root(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    for rank in coupling:
+        per_item = ev.rules[rank].pooled_per_item
+        first: dict[str, int] = {}
+        for i in ev.eligible[rank]:
+            key = ev.lines[i].item.item_id if per_item else ""  # a multi-buy pools per item
+            j = first.setdefault(key, i)
+            parent[root(i)] = root(j)
+    return [root(i) for i in range(len(ev.lines))]

@@ -6,7 +6,6 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
 from kiosk.domain.pricing.apply import Evaluator, Work
-from kiosk.domain.pricing.rules import Rule
 
 MAX_EXACT_DECISIONS = 8
 MAX_SEARCH_WORK = 1024  # rule-on-line applications per basket, all searches together
@@ -21,6 +20,8 @@ class _Part:
     nets: tuple[tuple[int, int], ...]  # (line, net) for the exact basket computation
     claimed: frozenset[int]
     disc: dict[int, list[tuple[int, int]]]  # line -> its line discounts (read only)
+    shares: dict[int, list[tuple[int, int]]]  # shares of exclusive basket rules (read only)
+    basket_totals: list[tuple[int, int]]  # (rank, amount) of those rules, by rank
 
 
 # (rank, line): whether a decided rule is used on that line, or, for a rule coupling
@@ -60,7 +61,7 @@ class Resolver:
             for k in range(len(self.basket))
         ]
         line_rules = [r for r in order if rules[r].line_level]
-        comp = _components(ev, [r for r in line_rules if rules[r].coupling])
+        comp = ev.partition(line_rules)
         first_id: dict[int, str] = {}
         for i, c in enumerate(comp):
             if c not in first_id or ids[i] < first_id[c]:
@@ -89,20 +90,25 @@ class Resolver:
             else:
                 self.fixed_lines.append(i)
                 self.comp_of[i] = None
-        # Per component (None: the lines without decisions), the line-level rules on its
-        # lines in application order, each with its lines there.
-        split: dict[int | None, dict[int, list[int]]] = {c: {} for c in [*roots, None]}
+        # Per component with decisions, the line-level rules on its lines in application
+        # order, each with its lines there.
+        split: dict[int, dict[int, list[int]]] = {c: {} for c in roots}
         comp_of = self.comp_of
+        searched = {i for c in roots for i in self.lines[c]}
         for rank in line_rules:
-            for i in eligible[rank]:
-                into = split[comp_of[i]]
-                if rank in into:
-                    into[rank].append(i)
-                else:
-                    into[rank] = [i]
+            lines = eligible[rank]
+            if searched.isdisjoint(lines):
+                continue
+            for i in lines:
+                c = comp_of[i]
+                if c is not None:
+                    into = split[c]
+                    if rank in into:
+                        into[rank].append(i)
+                    else:
+                        into[rank] = [i]
         self.local = {c: {r: tuple(lines) for r, lines in split[c].items()} for c in roots}
         self.work = {c: sum(map(len, split[c].values())) for c in roots}
-        self.fixed_ev = ev.restricted({r: tuple(lines) for r, lines in split[None].items()})
         self.spend_lines: dict[int | None, list[list[int]]] = {
             c: [[] for _ in self.basket] for c in [*roots, None]
         }
@@ -151,8 +157,10 @@ class Resolver:
         The line stages of that combination, already evaluated part by part, are handed
         to it (`Evaluator.seed`), so running it over `order` costs only the basket stage.
         """
-        fixed = self.fixed_ev
-        self.fixed = self._evaluate(fixed, [r for r in self.order if r in fixed.eligible], None)
+        # With every unit on, each component's line stages are those of the whole basket
+        # (components are independent), and the lines without decisions have no others.
+        self.all_on = self.ev.line_stage(self.order)
+        self.fixed = self._extract(self.all_on, None)
         best = self._exhaustive() if self.exact() else self._coordinate_search()
         on = best[2]
         eligible = dict(self.ev.eligible)
@@ -167,7 +175,11 @@ class Resolver:
             for i, net in part.nets:
                 w.net[i] = net
             w.disc.update(part.disc)
+            w.shares.update(part.shares)
+            w.basket_totals.extend(part.basket_totals)
             w.claimed.update(part.claimed)
+        # Exclusive rules run first, by rank: so do their basket totals.
+        w.basket_totals.sort()
         chosen.seed(self.order, w)
         return chosen
 
@@ -239,6 +251,9 @@ class Resolver:
         part = self.cache.get(key)
         if part is None:
             self.budget.left -= self.work[c]
+            if len(on) == len(self.choices[c]):
+                part = self.cache[key] = self._extract(self.all_on, c)
+                return part
             local = self.local[c]
             decided, keys = self.decided, self.keys
             eligible = {}
@@ -251,23 +266,50 @@ class Resolver:
             part = self.cache[key] = self._evaluate(chosen, list(eligible), c)
         return part
 
-    def _evaluate(self, ev: Evaluator, ranks: Sequence[int], c: int | None) -> _Part:
-        """Line stages of one component (`None`: the lines without decisions)."""
+    def _evaluate(self, ev: Evaluator, ranks: Sequence[int], c: int) -> _Part:
+        """Line stages of component `c` under `ev` (restricted to its lines)."""
         w = Work(ev.bases)
         ev.line_stages(ranks, w)
-        net, claimed = w.net, w.claimed
-        lines = self.lines[c] if c is not None else self.fixed_lines
-        spends = tuple(
-            sum(net[i] for i in inside if i not in claimed) if claimed else sum(net[i] for i in inside)
-            for inside in self.spend_lines[c]
-        )
-        comp_of = self.comp_of
+        net = w.net
+        lines = self.lines[c]
         return _Part(
-            net_total=sum(net[i] for i in lines),
-            spends=spends,
+            net_total=sum(map(net.__getitem__, lines)),
+            spends=self._spends(net, w.claimed, c),
             nets=tuple((i, net[i]) for i in lines),
-            claimed=frozenset(i for i in claimed if comp_of.get(i) == c),
+            claimed=frozenset(w.claimed),  # only lines of `c` have rules here
             disc=w.disc,
+            shares=w.shares,
+            basket_totals=w.basket_totals,
+        )
+
+    def _spends(self, net: Sequence[int], claimed: set[int], c: int | None) -> tuple[int, ...]:
+        """Per basket rule: the spend on its unclaimed lines in component `c`."""
+        if not claimed:
+            return tuple(sum(map(net.__getitem__, inside)) for inside in self.spend_lines[c])
+        return tuple(
+            sum(net[i] for i in inside if i not in claimed) for inside in self.spend_lines[c]
+        )
+
+    def _extract(self, w: Work, c: int | None) -> _Part:
+        """Component `c` (`None`: the lines without decisions) as line stages `w` of the
+        whole basket left it: what `_evaluate` gives when `w` used the same rules there."""
+        lines = self.lines[c] if c is not None else self.fixed_lines
+        net, comp_of, eligible = w.net, self.comp_of, self.ev.eligible
+        disc, shares = w.disc, w.shares
+        claimed = frozenset(i for i in w.claimed if comp_of[i] == c)
+        return _Part(
+            net_total=sum(map(net.__getitem__, lines)),
+            spends=self._spends(net, w.claimed, c),
+            nets=tuple((i, net[i]) for i in lines),
+            claimed=claimed,
+            disc={i: disc[i] for i in lines if i in disc},
+            shares={i: shares[i] for i in lines if i in shares},
+            # An exclusive basket rule couples its lines: all are in one component.
+            basket_totals=[
+                (rank, amount)
+                for rank, amount in w.basket_totals
+                if comp_of[eligible[rank][0]] == c
+            ],
         )
 
     def _total(self, net_total: int, spends: Sequence[int], parts: Sequence[_Part]) -> int:
@@ -346,28 +388,3 @@ class Resolver:
                 before = state[c]
                 yield before ^ {unit}
                 improved = improved or state[c] != before
-
-
-def _pools_per_item(rule: Rule) -> bool:
-    """A multi-buy without shared limits treats each item on its own."""
-    return rule.pooled_per_item
-
-
-def _components(ev: Evaluator, coupling: Sequence[int]) -> list[int]:
-    """Component id (a root line index) of every line, linking lines of coupling rules."""
-    parent = list(range(len(ev.lines)))
-
-    def root(i: int) -> int:
-        while parent[i] != i:
-            parent[i] = parent[parent[i]]
-            i = parent[i]
-        return i
-
-    for rank in coupling:
-        per_item = ev.rules[rank].pooled_per_item
-        first: dict[str, int] = {}
-        for i in ev.eligible[rank]:
-            key = ev.lines[i].item.item_id if per_item else ""  # a multi-buy pools per item
-            j = first.setdefault(key, i)
-            parent[root(i)] = root(j)
-    return [root(i) for i in range(len(ev.lines))]

@@ -7,7 +7,9 @@ per rule for all its lines, and per-line sums are shared by every threshold.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterable, Sequence
+from itertools import chain
 from dataclasses import dataclass
 
 from kiosk.domain.pricing.allocation import round_ratio
@@ -74,6 +76,11 @@ class Bounds:
             raw = [bases[i] for i in eligible]  # an exclusive basket rule may take it all
         elif kind is Kind.PERCENT_OFF:
             numerator, denominator = rule.percent_ratio
+            if rule.line_cap_minor is None:
+                # At most 100 % of a base of at least 0: already within [0, base].
+                return {
+                    i: round_ratio(bases[i] * numerator, denominator, rounding) for i in eligible
+                }
             raw = [round_ratio(bases[i] * numerator, denominator, rounding) for i in eligible]
         elif kind is Kind.AMOUNT_OFF:
             assert rule.amount_minor is not None
@@ -168,56 +175,63 @@ def decisions(ev: Evaluator, bounds: Bounds, applicable: Sequence[int]) -> Decis
     """
     rules = ev.rules
     eligible = ev.eligible
-    rules_on: dict[int, int] = {}  # line -> applicable rules on it
-    last_group: dict[int, int] = {}  # line -> the lowest-ranked (largest rank) group rule
-    thresholds: list[int] = []
-    for rank in applicable:
-        rule = rules[rank]
-        group = rule.stage is Stage.GROUP
-        for i in eligible[rank]:
-            rules_on[i] = rules_on.get(i, 0) + 1
-            if group and last_group.get(i, -1) < rank:
-                last_group[i] = rank
-        if rule.kind is Kind.THRESHOLD and not rule.exclusive:
-            thresholds.append(rank)
+    exclusives = [r for r in applicable if rules[r].exclusive]
+    groups = sorted(r for r in applicable if rules[r].stage is Stage.GROUP)
     chosen: set[int] = set()
     exclusive_lines: set[int] = set()
-    for rank in applicable:
-        rule = rules[rank]
-        if rule.exclusive:
-            exclusive_lines.update(eligible[rank])
-            if any(rules_on[i] > 1 for i in eligible[rank]):
+    if exclusives:
+        rules_on = Counter(chain.from_iterable(eligible[r] for r in applicable))
+        for rank in exclusives:
+            lines = eligible[rank]
+            exclusive_lines.update(lines)
+            if max(map(rules_on.__getitem__, lines)) > 1:
                 chosen.add(rank)
-        if rule.stage is Stage.GROUP and any(last_group[i] > rank for i in eligible[rank]):
-            chosen.add(rank)
+    if len(groups) > 1:
+        last_group: dict[int, int] = {}  # line -> the lowest-ranked (largest) group rule on it
+        for rank in groups:  # ascending, so the last one written is the largest
+            last_group.update(dict.fromkeys(eligible[rank], rank))
+        for rank in groups:
+            if max(map(last_group.__getitem__, eligible[rank])) > rank:
+                chosen.add(rank)
+    thresholds = [r for r in applicable if rules[r].kind is Kind.THRESHOLD and not rules[r].exclusive]
     crossing: dict[int, set[int]] = {}
     if thresholds:
-        # Per line, shared by all thresholds: what the line's discounts can take at most,
-        # and which rules those are.
+        # Per line, shared by all thresholds: the most its discounts can take together,
+        # and the rules that can take something off it.
         cut: dict[int, int] = {}
         cutters: dict[int, list[int]] = {}
+        whole = bounds.ev.eligible
         for rank in applicable:
             rule = rules[rank]
             if rule.stage >= Stage.BASKET or rule.exclusive:
                 continue
             offs = bounds.offs(rank)  # bounds over the whole basket's eligible lines
-            for i in eligible[rank]:
-                off = offs[i]
+            lines = eligible[rank]
+            pairs = offs.items() if lines is whole.get(rank) else ((i, offs[i]) for i in lines)
+            for i, off in pairs:
                 if off > 0:
-                    cut[i] = cut.get(i, 0) + off
-                    cutters.setdefault(i, []).append(rank)
+                    if i in cut:
+                        cut[i] += off
+                        cutters[i].append(rank)
+                    else:
+                        cut[i] = off
+                        cutters[i] = [rank]
+        bases = ev.bases
         for rank in thresholds:
             rule = rules[rank]
             upper = lower = 0
             contributors: set[int] = set()
             for i in eligible[rank]:
-                base = ev.lines[i].base
+                base = bases[i]
                 upper += base
-                found = cutters.get(i)
-                if found:
-                    contributors.update(found)
-                if i not in exclusive_lines:  # an exclusive rule may take the line out entirely
-                    lower += max(0, base - cut.get(i, 0))
+                if i in cut:
+                    contributors.update(cutters[i])
+                    if i not in exclusive_lines:  # an exclusive rule may take it out entirely
+                        left = base - cut[i]
+                        if left > 0:
+                            lower += left
+                elif i not in exclusive_lines:
+                    lower += base
             if contributors and ev.basket_amount(rule, lower) != ev.basket_amount(rule, upper):
                 crossing[rank] = contributors
     return Decisions(sorted(chosen), crossing)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Sequence
 from datetime import datetime
 from fractions import Fraction
@@ -61,7 +62,7 @@ def price_basket(
     work = resolve(ev, order, bounds)
 
     explain = _Explainer(rules)
-    priced = tuple(explain.line(p, work) for p in prepared)
+    priced = explain.lines(prepared, work)
     savings = sum(p.base_minor - p.net_minor for p in priced)
     taxes = tax_breakdown(priced, ctx.tax_rates, inclusive=ctx.tax_inclusive, rounding=ctx.rounding)
     tax = sum(t.tax_minor for t in taxes)
@@ -156,35 +157,37 @@ def _eligible(
     rules = promotions.rules
     active: dict[int, bool] = {}
     unlocked = [rank for rank in coupons.unlocked if _active(rules[rank], ctx, wall)]
-    per_item: dict[str, list[int]] = {}
-    found: dict[int, list[int]] = {}
+    # item id -> (ranks that fit every line of it, price and group ranks), active now
+    per_item: dict[str, tuple[Sequence[int], Sequence[int]]] = {}
+    found: defaultdict[int, list[int]] = defaultdict(list)
     for line in lines:
         item = line.item
         ranks = per_item.get(item.item_id)
         if ranks is None:
-            ranks = []
-            for rank in promotions.item_ranks(item):
-                rule = rules[rank]
-                if not rule.always_active:
-                    ok = active.get(rank)
-                    if ok is None:
-                        ok = active[rank] = _active(rule, ctx, wall)
-                    if not ok:
-                        continue
-                ranks.append(rank)
-            ranks.extend(rank for rank in unlocked if rules[rank].covers(item))
-            per_item[item.item_id] = ranks
+            plan = promotions.item_plan(item)
+            plain: Sequence[int] = plan.plain
+            limited: Sequence[int] = plan.limited
+            if plan.when or plan.limited_when or unlocked:
+                for rank in (*plan.when, *plan.limited_when):
+                    if rank not in active:
+                        active[rank] = _active(rules[rank], ctx, wall)
+                plain = [*plain, *(r for r in plan.when if active[r])]
+                limited = [*limited, *(r for r in plan.limited_when if active[r])]
+                for rank in unlocked:
+                    if rules[rank].covers(item):
+                        (limited if _limited(rules[rank]) else plain).append(rank)
+            ranks = per_item[item.item_id] = (plain, limited)
         index = line.index
-        for rank in ranks:
-            stage = rules[rank].stage
-            if (stage is Stage.PRICE or stage is Stage.GROUP) and not _fits(rules[rank], line):
-                continue
-            held = found.get(rank)
-            if held is None:
-                found[rank] = [index]
-            else:
-                held.append(index)
+        for rank in ranks[0]:
+            found[rank].append(index)
+        for rank in ranks[1]:
+            if _fits(rules[rank], line):
+                found[rank].append(index)
     return {rank: tuple(indices) for rank, indices in found.items()}
+
+
+def _limited(rule: Rule) -> bool:
+    return rule.stage is Stage.PRICE or rule.stage is Stage.GROUP
 
 
 def _active(rule: Rule, ctx: PricingContext, wall: datetime) -> bool:
@@ -211,33 +214,40 @@ class _Explainer:
 
     def __init__(self, rules: Sequence[Rule]) -> None:
         self.rules = rules
-        self.labels: dict[int, tuple[str, dict[str, str]]] = {}
+        self.ids: dict[int, str] = {}
+        self.labels: dict[int, dict[str, str]] = {}
 
     def discounts(self, entries: Sequence[tuple[int, int]]) -> tuple[Discount, ...]:
-        out = []
-        labels = self.labels
-        for rank, amount in entries:
-            named = labels.get(rank)
-            if named is None:
+        ids, labels = self.ids, self.labels
+        for rank, _amount in entries:
+            if rank not in ids:
                 rule = self.rules[rank]
-                named = labels[rank] = (rule.rule_id, dict(rule.label))
-            out.append(Discount(named[0], named[1].copy(), amount))
-        return tuple(out)
+                ids[rank], labels[rank] = rule.rule_id, dict(rule.label)
+        return tuple([Discount(ids[r], labels[r].copy(), amount) for r, amount in entries])
 
-    def line(self, p: PreparedLine, work: Work) -> PricedLine:
-        index = p.index
-        return PricedLine(
-            p.line_id,
-            p.item.item_id,
-            p.quantity,
-            p.weight_g,
-            p.unit_price,
-            p.base,
-            self.discounts(work.disc.get(index, ())),
-            self.discounts(work.shares.get(index, ())),
-            work.net[index],
-            p.item.tax_class,
-        )
+    def lines(self, prepared: Sequence[PreparedLine], work: Work) -> tuple[PricedLine, ...]:
+        disc, shares, net = work.disc, work.shares, work.net
+        discounts = self.discounts
+        out = []
+        for p in prepared:
+            index = p.index
+            own = disc.get(index)
+            shared = shares.get(index)
+            out.append(
+                PricedLine(
+                    p.line_id,
+                    p.item.item_id,
+                    p.quantity,
+                    p.weight_g,
+                    p.unit_price,
+                    p.base,
+                    discounts(own) if own else (),
+                    discounts(shared) if shared else (),
+                    net[index],
+                    p.item.tax_class,
+                )
+            )
+        return tuple(out)
 
 
 def _multipliers(
@@ -264,6 +274,8 @@ def _settle_coupons(
     coupons: CouponCheck, ev: Evaluator, work: Work, points_rules: set[int]
 ) -> tuple[list[str], list[CouponRejection]]:
     """Which unlocked coupons the chosen combination used, and why the others were not."""
+    if not coupons.unlocked:
+        return [], list(coupons.rejected)
     gave = {r for entries in (*work.disc.values(), *work.shares.values()) for r, _ in entries}
     applied: list[str] = []
     rejected = list(coupons.rejected)

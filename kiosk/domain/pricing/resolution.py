@@ -51,6 +51,7 @@ def resolve(ev: Evaluator, order: Sequence[int], bounds: Bounds) -> Work:
     found = decisions(ev, bounds, order)
     if not found.all():
         return ev.run(order)  # all on: provably no worse than any other combination
+    ev.anchor(order)  # combinations differ from all-on on few lines: share the rest
     work = _search(ev, order, bounds, Budget(), found).run(order)
     slack = sum(ev.bases) - work.total()
     for rank in order:  # never worse than a single rule alone (most are skipped unrun)
@@ -100,20 +101,34 @@ def _search(
 def _weigh_wide(
     ev: Evaluator, order: Sequence[int], bounds: Bounds, budget: Budget, wide: Sequence[int]
 ) -> Evaluator:
+    off = ev.restricted({r: lines for r, lines in ev.eligible.items() if r not in wide})
+    off_order = [r for r in order if r not in wide]
+    off.anchor(off_order)  # every search below looks at `off`, less some lines
     candidates = []
     for rank in wide[:MAX_GLOBAL_CHOICES]:
         taken = set(ev.eligible[rank])
-        rest = ev.restricted(
+        rest = off.restricted(
             {
                 r: kept
-                for r, lines in ev.eligible.items()
-                if r not in wide and (kept := tuple(i for i in lines if i not in taken))
+                for r, lines in off.eligible.items()
+                if (
+                    kept := lines
+                    if taken.isdisjoint(lines)
+                    else tuple(i for i in lines if i not in taken)
+                )
             }
         )
-        best_rest = _search(rest, [r for r in order if r in rest.eligible], bounds, budget)
-        candidates.append(ev.restricted({**best_rest.eligible, rank: ev.eligible[rank]}))
-    off = ev.restricted({r: lines for r, lines in ev.eligible.items() if r not in wide})
-    candidates.append(_search(off, [r for r in order if r not in wide], bounds, budget))
+        rest_order = [r for r in order if r in rest.eligible]
+        best_rest = _search(rest, rest_order, bounds, budget)
+        candidate = ev.restricted({**best_rest.eligible, rank: ev.eligible[rank]})
+        # Its line stages are those of the rest plus `rank` alone on the lines it takes,
+        # which no rule of the rest touches: no need to evaluate them again.
+        staged = best_rest.line_stage(rest_order).copy()
+        candidate.with_exclusive_basket_rule(staged, rank)
+        staged.basket_totals.sort()  # exclusive rules apply by rank
+        candidate.seed(order, staged)
+        candidates.append(candidate)
+    candidates.append(_search(off, off_order, bounds, budget))
     return min(candidates, key=lambda c: c.run(order).total())
 
 

@@ -191,6 +191,21 @@ MEMBER_PRICE_RULE = Rule(
 _ITEM_MEMO_LIMIT = 50_000
 
 
+@dataclass(frozen=True, slots=True)
+class ItemPlan:
+    """The coupon-free rules covering one item, by rank, split for pricing."""
+
+    plain: tuple[int, ...]  # active in every context; fit every line of the item
+    limited: tuple[int, ...]  # active in every context; price and group rules, which fit
+    # a line only if it is not label-priced (and, for groups, sold in pieces)
+    when: tuple[int, ...]  # as `plain`, with dates, days, hours or member conditions
+    limited_when: tuple[int, ...]  # as `limited`, with conditions
+
+
+def _limited(rule: Rule) -> bool:
+    return rule.stage is Stage.PRICE or rule.stage is Stage.GROUP
+
+
 def _freeze_index(index: dict[str, list[int]]) -> Mapping[str, tuple[int, ...]]:
     return MappingProxyType({key: tuple(ranks) for key, ranks in index.items()})
 
@@ -213,9 +228,9 @@ class PromotionSet:
     by_tag: Mapping[str, tuple[int, ...]] = field(repr=False)
     unscoped: tuple[int, ...] = field(repr=False)  # coupon-free rules for every item
     by_coupon: Mapping[str, int] = field(repr=False)
-    # item -> `item_ranks(item)`: a memo of a pure function of the (immutable) rules, so
+    # item -> `item_plan(item)`: a memo of a pure function of the (immutable) rules, so
     # that repricing a basket on every scan does not re-derive each line's candidates.
-    _item_memo: dict[tuple[str, str, tuple[str, ...]], tuple[int, ...]] = field(
+    _item_memo: dict[tuple[str, str, tuple[str, ...]], ItemPlan] = field(
         default_factory=dict, init=False, repr=False, compare=False
     )
 
@@ -276,17 +291,30 @@ class PromotionSet:
     def item_ranks(self, item: Item) -> tuple[int, ...]:
         """Ranks, ascending, of the coupon-free rules that cover `item` (scope and
         exclusions applied), whatever their dates, days, hours and member conditions."""
+        plan = self.item_plan(item)
+        return tuple(sorted((*plan.plain, *plan.limited, *plan.when, *plan.limited_when)))
+
+    def item_plan(self, item: Item) -> ItemPlan:
+        """`item_ranks(item)` sorted for pricing (see `ItemPlan`); memoised per item."""
         key = (item.item_id, item.department, item.tags)
-        ranks = self._item_memo.get(key)
-        if ranks is None:
+        plan = self._item_memo.get(key)
+        if plan is None:
             rules = self.rules
-            found = [r for r in self.candidates(item) if rules[r].exclude is None or rules[r].covers(item)]
+            found = [r for r in self.candidates(item) if rules[r].covers(item)]
             found.extend(r for r in self.unscoped if rules[r].covers(item))
-            ranks = tuple(sorted(found))
+            found.sort()
+            always = [r for r in found if rules[r].always_active]
+            when = [r for r in found if not rules[r].always_active]
+            plan = ItemPlan(
+                plain=tuple(r for r in always if not _limited(rules[r])),
+                limited=tuple(r for r in always if _limited(rules[r])),
+                when=tuple(r for r in when if not _limited(rules[r])),
+                limited_when=tuple(r for r in when if _limited(rules[r])),
+            )
             if len(self._item_memo) >= _ITEM_MEMO_LIMIT:
                 self._item_memo.clear()  # bounded: a week of scans sees many items
-            self._item_memo[key] = ranks
-        return ranks
+            self._item_memo[key] = plan
+        return plan
 
     def __len__(self) -> int:
         """Number of head-office promotions (the implicit member-price rule not counted)."""
