@@ -33,7 +33,9 @@ def test_demo_prints_the_receipt_and_writes_escpos(tmp_path: Path) -> None:
     assert "脆皮烧肉" in text  # the deli label's line
     assert "0.386kg" in text
     assert "会员" in text
-    assert "STUB" in text
+    assert "银行卡" in text  # split tender: card on the ZVT simulator ...
+    assert "微信支付" in text  # ... and the rest by WeChat Pay payment code
+    assert "134567890123456791" not in text  # the payment code is never shown
     data = out.read_bytes()
     assert data.startswith(b"\x1b@")
     printed = read_receipt(data, "gb18030")

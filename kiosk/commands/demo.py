@@ -2,7 +2,8 @@
 
 Runs through the real config loader, catalogue, barcode parser, pricing engine, journal
 and receipt renderers: packaged items, a multi-buy, a deli scale label, a member code,
-payment (the STUB provider until the payment issue lands), then prints the receipt as
+split payment (part by card through the in-repo ZVT terminal simulator, the rest by a
+WeChat Pay payment code through the provider simulator), then prints the receipt as
 text and writes its ESC/POS bytes to a file.
 """
 
@@ -12,6 +13,9 @@ import argparse
 import tempfile
 from pathlib import Path
 
+from drivers.pinpad.zvt.sim import ZvtSimulator
+from drivers.pinpad.zvt.terminal import ZvtTerminal
+from drivers.simlink import TcpLink
 from kiosk.app import open_checkout, seed_demo_store
 from kiosk.checkout import Checkout
 from kiosk.config import KioskConfig
@@ -20,7 +24,10 @@ from kiosk.domain.money import Money
 from kiosk.domain.receipt import Paper, render_text
 from kiosk.domain.transaction import Cancelled, SessionClosed, Status
 from kiosk.errors import KioskError
-from kiosk.payment.stub import StubPaymentProvider
+from kiosk.payment.methods import CardProvider, QrProvider
+from kiosk.payment.qr import PollPolicy, WeChatPayMicropay
+from kiosk.payment.qr.sim import PaymentProviderSimulator
+from kiosk.payment.qr.sim_keys import SimCredentials
 from kiosk.receipts.escpos import render_escpos
 from kiosk.receipts.from_sale import receipt_for_sale
 
@@ -34,6 +41,33 @@ PACKAGED = (
 DELI_ITEM = "DL-ROAST-PORK"  # sold by weight, labelled at the deli counter's scale
 DELI_WEIGHT_G = 386
 MEMBER_CODE = "M8800123456"
+# A WeChat Pay payment code (18 digits from 10-15); the provider simulator approves codes
+# ending in 91. It is never stored: only the provider order number is journalled.
+DEMO_WECHAT_CODE = "134567890123456791"
+
+
+class DemoPaymentSimulators:
+    """The ZVT terminal and the WeChat Pay provider simulators, in this process."""
+
+    def __init__(self, data_dir: Path) -> None:
+        self._zvt = ZvtSimulator(TcpLink(), ledger=data_dir / "zvt-sim.db", step_s=0.05)
+        self._zvt.start()
+        creds = SimCredentials.load_or_create(data_dir / "qr-sim.keys.json")
+        self._qr = PaymentProviderSimulator(data_dir / "qr-sim.db", creds).start()
+        self._terminal = ZvtTerminal(self._zvt.url, currency=156)
+        policy = PollPolicy(interval_s=0.2, bound_s=10, unknown_wait_s=0.2, retry_wait_s=0.2)
+        self._micropay = WeChatPayMicropay(creds.wechat_config(self._qr.url), policy)
+
+    def card(self) -> CardProvider:
+        return CardProvider(self._terminal, lambda text: _say(f"    terminal: {text}"))
+
+    def wechat(self, code: str | None) -> QrProvider:
+        return QrProvider(self._micropay, code)
+
+    def close(self) -> None:
+        self._terminal.close()
+        self._zvt.stop()
+        self._qr.close()
 
 
 class DemoError(KioskError):
@@ -69,7 +103,7 @@ def _deli_label(checkout: Checkout) -> str:
 
 def run_demo(config: KioskConfig, locale: str, escpos_out: Path, paper: Paper) -> int:
     checkout = open_checkout(config)
-    provider = StubPaymentProvider(config.paths.data_dir / "stub-ledger.db")
+    sims = DemoPaymentSimulators(config.paths.data_dir)
     try:
         state = checkout.state
         if state.status not in (Status.IDLE,):
@@ -87,10 +121,19 @@ def run_demo(config: KioskConfig, locale: str, escpos_out: Path, paper: Paper) -
         _scan(checkout, MEMBER_CODE, locale)
         priced = checkout.start_checkout()
         amount = Money(priced.total_minor, priced.currency).format(locale)
-        _say(f"  pay {amount} with the STUB provider (no real payment is taken)")
-        outcome = checkout.pay(provider)
+        card_part = priced.total_minor // 2
+        card_amount = Money(card_part, priced.currency).format(locale)
+        _say(f"  pay {amount}: {card_amount} by card on the simulated ZVT terminal ...")
+        outcome = checkout.pay(sims.card(), card_part)
         if outcome.status != "approved":
-            raise DemoError(f"stub payment not approved: {outcome.status}")
+            raise DemoError(f"card payment not approved: {outcome.status} {outcome.reason}")
+        _say("  ... and the rest with a WeChat Pay payment code on the simulated provider")
+        code_scan = checkout.scan(DEMO_WECHAT_CODE)
+        if code_scan.status != "payment_code" or code_scan.scan is None:
+            raise DemoError(f"demo payment code not recognised: {code_scan.message}")
+        outcome = checkout.pay(sims.wechat(code_scan.scan.payment_code))
+        if outcome.status != "approved":
+            raise DemoError(f"WeChat Pay not approved: {outcome.status} {outcome.reason}")
         tx_id = checkout.state.tx_id
         assert tx_id is not None
         sale = checkout.journal.sale(tx_id)
@@ -104,7 +147,7 @@ def run_demo(config: KioskConfig, locale: str, escpos_out: Path, paper: Paper) -
         _say(render_text(receipt, paper.columns))
         _say(f"ESC/POS bytes ({escpos_out.stat().st_size}) written to {escpos_out}")
     finally:
-        provider.close()
+        sims.close()
         checkout.close()
     return 0
 

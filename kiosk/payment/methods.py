@@ -28,9 +28,9 @@ Prompt = Callable[[str], None]
 
 
 def _card_reference(outcome: Approved) -> str:
-    # Masked card number and the terminal's receipt number: what a receipt may show.
-    pan = outcome.masked_pan or ""
-    return f"{pan[-8:] if pan else 'card'} #{outcome.receipt_no or 0}"
+    # Only the card's last four digits: what a receipt may show (never the PAN).
+    digits = "".join(c for c in (outcome.masked_pan or "") if c.isdigit())
+    return f"**** {digits[-4:]}" if digits else "card"
 
 
 class CardProvider:

@@ -27,6 +27,13 @@ METHOD_LABELS: dict[str, dict[str, str]] = {
 }
 
 
+def _shown(reference: str) -> str:
+    """A payment reference as a receipt may show it: at most four digits in clear."""
+    if sum(c.isdigit() for c in reference) <= 4:
+        return reference
+    return mask(reference)
+
+
 def _percent(rate_num: int, rate_den: int) -> str:
     value = rate_num * 100 / rate_den
     return f"{value:g}%"
@@ -75,7 +82,7 @@ def receipt_for_sale(
         ReceiptPayment(
             method=METHOD_LABELS.get(p.method, {}).get(locale, p.method),
             amount=money(p.amount_minor),
-            masked_reference=mask(p.reference) if p.reference else "",
+            masked_reference=_shown(p.reference),
         )
         for p in sale.payments
     )

@@ -10,6 +10,8 @@ import pytest
 from drivers.pinpad.zvt.sim import ZvtSimulator
 from drivers.pinpad.zvt.terminal import ZvtTerminal
 from drivers.simlink import TcpLink
+from kiosk.app import open_checkout, seed_demo_store
+from kiosk.domain.transaction import Status
 from kiosk.payment.methods import CardProvider, QrProvider
 from kiosk.payment.qr import PollPolicy, WeChatPayMicropay
 from kiosk.payment.qr.sim import PaymentProviderSimulator
@@ -67,3 +69,31 @@ def test_qr_attempt_charges_with_the_code_and_resolves_without_it(
     # After a restart the code is gone (never stored): the intent is resolved by its id.
     assert QrProvider(wechat, None).query("intent-9").status == "approved"
     assert QrProvider(wechat, None).charge("intent-10", 100, "CNY").status == "declined"
+
+
+def test_split_tender_card_then_qr_records_one_sale_with_both_payments(
+    tmp_path: Path,
+    card: tuple[ZvtSimulator, CardProvider, list[str]],
+    wechat: WeChatPayMicropay,
+) -> None:
+    config = seed_demo_store(tmp_path / "kiosk")
+    checkout = open_checkout(config)
+    try:
+        checkout.scan("6920909000014")  # 12.90
+        checkout.scan("6920707000049")  # 29.90
+        due = checkout.start_checkout().total_minor
+        _, provider, _ = card
+        assert checkout.pay(provider, 2000).status == "approved"
+        assert checkout.state.status is Status.PAYING
+        assert checkout.pay(QrProvider(wechat, "134567890123456791")).status == "approved"
+        assert checkout.state.status is Status.PAID
+        tx_id = checkout.state.tx_id
+        assert tx_id is not None
+        sale = checkout.journal.sale(tx_id)
+        assert sale is not None
+        assert [(p.method, p.amount_minor) for p in sale.payments] == [
+            ("card", 2000),
+            ("wechat", due - 2000),
+        ]
+    finally:
+        checkout.close()
