@@ -31,13 +31,13 @@ from pathlib import Path
 from typing import Any
 
 from bench.catalogue_data import write_synthetic_catalogue
+from bench.promotions_data import synthetic_promotions
 from kiosk.app import seed_demo_store
 from kiosk.checkout import Checkout
 from kiosk.domain.barcodes import BarcodeConfig, parse_scan
 from kiosk.domain.catalogue import Item, Unit
 from kiosk.domain.codec import to_jsonable
 from kiosk.domain.pricing import BasketLine, load_promotions, price_basket
-from bench.promotions_data import synthetic_promotions
 from kiosk.domain.transaction import (
     Cancelled,
     ItemAdded,

@@ -20,7 +20,8 @@ import socket
 import tempfile
 import threading
 import tty
-from typing import Protocol
+from types import TracebackType
+from typing import Protocol, Self
 
 
 class SimLink(Protocol):
@@ -262,3 +263,55 @@ def make_link(kind: str, name: str = "device") -> PtyLink | TcpLink:
     if kind == "tcp":
         return TcpLink()
     raise ValueError(f"unknown simulator link {kind!r} (expected pty or tcp)")
+
+
+class LinkSimulator:
+    """The lifecycle every device simulator shares: one thread serving one link.
+
+    Subclasses implement `_run` (loop until `self._stop` is set) and may extend
+    `_close` (called after the thread has ended). `start()` returns self so that
+    `with Simulator(link) as sim:` and `Simulator(link).start()` both work.
+    """
+
+    kind = "device"
+    join_timeout_s = 5.0
+
+    def __init__(self, link: SimLink) -> None:
+        self.link = link
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    @property
+    def url(self) -> str:
+        return self.link.url
+
+    def start(self) -> Self:
+        if self._thread is not None:
+            raise RuntimeError(f"{self.kind} simulator already started")
+        self._thread = threading.Thread(target=self._run, name=f"{self.kind}-sim {self.url}")
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._stop.set()
+        thread, self._thread = self._thread, None
+        if thread is not None:
+            thread.join(self.join_timeout_s)
+        self._close()
+
+    def _close(self) -> None:
+        self.link.close()
+
+    def _run(self) -> None:
+        raise NotImplementedError
+
+    def __enter__(self) -> Self:
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()

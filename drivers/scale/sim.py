@@ -11,11 +11,9 @@ from __future__ import annotations
 import dataclasses
 import threading
 from dataclasses import dataclass
-from types import TracebackType
-from typing import Self
 
 from drivers.scale import sics, toledo
-from drivers.simlink import PtyLink, SimLink
+from drivers.simlink import LinkSimulator, PtyLink, SimLink
 
 
 @dataclass(frozen=True, slots=True)
@@ -144,48 +142,18 @@ class ScaleModel:
             self._tare_g = 0
 
 
-class _ScaleSimulator:
+class _ScaleSimulator(LinkSimulator):
     """One thread that reads commands from the link and answers them."""
 
     protocol = ""
+    kind = "scale"
 
     def __init__(self, link: SimLink | None = None, model: ScaleModel | None = None) -> None:
-        self.link: SimLink = link if link is not None else PtyLink(f"scale-{self.protocol}")
+        super().__init__(link if link is not None else PtyLink(f"scale-{self.protocol}"))
         self.model = model or ScaleModel()
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
         self.received = bytearray()
         self.requests = 0
-
-    @property
-    def url(self) -> str:
-        return self.link.url
-
-    def start(self) -> Self:
-        if self._thread is not None:
-            raise RuntimeError("scale simulator already started")
-        self._thread = threading.Thread(target=self._run, name=f"scale-sim {self.url}")
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        self._stop.set()
-        thread, self._thread = self._thread, None
-        if thread is not None:
-            thread.join(5)
-        self.link.close()
-
-    def __enter__(self) -> Self:
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
 
     def _answer(self, frame: bytes) -> None:
         faults = self.model.faults

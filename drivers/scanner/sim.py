@@ -18,10 +18,8 @@ import threading
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass
-from types import TracebackType
-from typing import Self
 
-from drivers.simlink import PtyLink, SimLink
+from drivers.simlink import LinkSimulator, PtyLink, SimLink
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,8 +59,10 @@ class Unplug:
 Step = Code | Noise | PartialFrame | Pause | Unplug
 
 
-class ScannerSimulator:
+class ScannerSimulator(LinkSimulator):
     """Runs a script of steps in its own thread; more steps can be queued at any time."""
+
+    kind = "scanner"
 
     def __init__(
         self,
@@ -77,7 +77,7 @@ class ScannerSimulator:
         disable_command: bytes = b"D",
         repeat: bool = False,
     ) -> None:
-        self.link: SimLink = link if link is not None else PtyLink("scanner")
+        super().__init__(link if link is not None else PtyLink("scanner"))
         self.terminator = terminator
         self.char_time_s = 10 / baudrate  # start + 8 data + stop bits (7E1 is also 10)
         self.realtime = realtime
@@ -92,15 +92,9 @@ class ScannerSimulator:
         self._lock = threading.Condition()
         self._outstanding = len(self._script)
         self._enabled = True
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
         self.sent_codes: list[str] = []
         self.dropped_while_disabled: list[str] = []
         self.commands: bytearray = bytearray()
-
-    @property
-    def url(self) -> str:
-        return self.link.url
 
     @property
     def enabled(self) -> bool:
@@ -134,31 +128,6 @@ class ScannerSimulator:
         return ((code.symbology or "") + code.data).encode("ascii") + self.terminator
 
     # --- lifecycle ----------------------------------------------------------------------
-    def start(self) -> Self:
-        if self._thread is not None:
-            raise RuntimeError("scanner simulator already started")
-        self._thread = threading.Thread(target=self._run, name=f"scanner-sim {self.url}")
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        self._stop.set()
-        thread, self._thread = self._thread, None
-        if thread is not None:
-            thread.join(5)
-        self.link.close()
-
-    def __enter__(self) -> Self:
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
-
     # --- the thread ---------------------------------------------------------------------
     def _poll_commands(self, timeout: float) -> None:
         data = self.link.read(64, timeout)

@@ -10,11 +10,11 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from bench.promotions_data import synthetic_promotions
 from kiosk.domain.catalogue import Unit
 from kiosk.domain.money import Rounding
 from kiosk.domain.pricing import BasketLine, Member, PricedBasket, load_promotions, price_basket
 from kiosk.domain.pricing.allocation import allocate, round_ratio
-from bench.promotions_data import synthetic_promotions
 
 from .pricing_support import ctx, item, random_promotions, random_rule
 

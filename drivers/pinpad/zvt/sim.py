@@ -31,8 +31,7 @@ import logging
 import threading
 import time
 from pathlib import Path
-from types import TracebackType
-from typing import Literal, Self
+from typing import Literal
 
 from drivers.errors import TransportIOError
 from drivers.pinpad.zvt import codec
@@ -55,7 +54,7 @@ from drivers.pinpad.zvt.sim_scenarios import (
     parse_scenario,
     play_authorisation,
 )
-from drivers.simlink import PtyLink, TcpLink
+from drivers.simlink import LinkSimulator, PtyLink, TcpLink
 
 log = logging.getLogger(__name__)
 
@@ -95,8 +94,11 @@ def _money(minor: int) -> str:
     return f"{minor // 100}.{minor % 100:02d}"
 
 
-class ZvtSimulator:
+class ZvtSimulator(LinkSimulator):
     """The terminal behind a `PtyLink` (serial framing) or `TcpLink` (raw APDUs)."""
+
+    kind = "zvt"
+    join_timeout_s = 10.0
 
     def __init__(
         self,
@@ -116,7 +118,7 @@ class ZvtSimulator:
         software_version: str = "KIOSK-ZVT-SIM 1.0",
         link_timeouts: LinkTimeouts | None = None,
     ) -> None:
-        self.link = link
+        super().__init__(link)
         self.serial = isinstance(link, PtyLink)
         self.ledger = ledger if isinstance(ledger, SimLedger) else SimLedger(ledger)
         self._own_ledger = not isinstance(ledger, SimLedger)
@@ -138,15 +140,9 @@ class ZvtSimulator:
             _LinkPipe(link), serial=self.serial, name=f"sim {link.url}", timeouts=link_timeouts
         )
         self._lock = threading.Lock()
-        self._stopping = threading.Event()
-        self._thread: threading.Thread | None = None
         self.commands: list[int] = []  # control fields received, in order
         self.abort_requested = False
         self.charged = False
-
-    @property
-    def url(self) -> str:
-        return self.link.url
 
     def queue(self, *scenarios: str) -> None:
         """The next authorisations play these scenarios, in order."""
@@ -159,33 +155,10 @@ class ZvtSimulator:
             return self._queue.popleft() if self._queue else self._default
 
     # --- lifecycle -------------------------------------------------------------------
-
-    def start(self) -> Self:
-        if self._thread is not None:
-            raise RuntimeError("ZVT simulator already started")
-        self._thread = threading.Thread(target=self._run, name=f"zvt-sim {self.url}")
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        self._stopping.set()
-        if self._thread is not None:
-            self._thread.join(timeout=10)
-            self._thread = None
-        self.link.close()
+    def _close(self) -> None:
+        super()._close()
         if self._own_ledger:
             self.ledger.close()
-
-    def __enter__(self) -> Self:
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
 
     def unplug(self) -> None:
         self.link.unplug()
@@ -195,7 +168,7 @@ class ZvtSimulator:
 
     def _run(self) -> None:
         pending: bytes | None = None
-        while not self._stopping.is_set():
+        while not self._stop.is_set():
             try:
                 raw, pending = pending or self._channel.receive(0.05), None
                 if raw is None:
@@ -230,7 +203,7 @@ class ZvtSimulator:
         self._send(apdu, corrupt=corrupt)
         deadline = time.monotonic() + self.ecr_ack_s
         while time.monotonic() < deadline:
-            if self._stopping.is_set():
+            if self._stop.is_set():
                 raise _Stop
             raw = self._channel.receive(0.05)
             if raw is None:
@@ -246,7 +219,7 @@ class ZvtSimulator:
         """Wait (the shopper, the host), still answering an ECR abort."""
         deadline = time.monotonic() + seconds
         while True:
-            if self._stopping.is_set():
+            if self._stop.is_set():
                 raise _Stop
             left = deadline - time.monotonic()
             if left <= 0:
@@ -263,16 +236,16 @@ class ZvtSimulator:
         """A hung terminal: bytes arrive (the UART still ACKs frames), nothing answers."""
         deadline = time.monotonic() + seconds
         while (left := deadline - time.monotonic()) > 0:
-            if self._stopping.is_set():
+            if self._stop.is_set():
                 raise _Stop
             self._channel.receive(min(left, 0.05))
 
     def go_down(self) -> None:
         """The cable pulled or the terminal restarting: no link for `down_s`."""
         self.link.unplug()
-        self._stopping.wait(self.down_s)
+        self._stop.wait(self.down_s)
         self._channel.reset()
-        if not self._stopping.is_set():
+        if not self._stop.is_set():
             self.link.plug()
         raise _EcrGone("link dropped by the scenario")
 

@@ -209,7 +209,8 @@ class Evaluator:
         """Apply exclusive basket-wide rule `rank` to `w` (a `Work.copy()`) as
         `line_stages` does, for lines no other rule of this selection touches."""
         rule = self.rules[rank]
-        assert rule.exclusive and rule.stage is _BASKET
+        assert rule.exclusive
+        assert rule.stage is _BASKET
         free = [i for i in self.eligible[rank] if i not in w.claimed]
         w.claimed.update(self._apply(w, rank, free, w.net, fresh=True))
 
@@ -611,7 +612,9 @@ class Anchor:
         w.used, w.unit = {}, {}
         w.stage_net = w.net
         position = self.position
-        ranks = sorted({r for c in dirty for r in self.comp_ranks.get(c, ())}, key=position.__getitem__)
+        ranks = sorted(
+            {r for c in dirty for r in self.comp_ranks.get(c, ())}, key=position.__getitem__
+        )
         eligible: dict[int, tuple[int, ...]] = {}
         for rank in ranks:
             kept = other.eligible.get(rank)

@@ -100,9 +100,9 @@ class Resolver:
             if searched.isdisjoint(lines):
                 continue
             for i in lines:
-                c = comp_of[i]
-                if c is not None:
-                    into = split[c]
+                home = comp_of[i]
+                if home is not None:
+                    into = split[home]
                     if rank in into:
                         into[rank].append(i)
                     else:
@@ -258,10 +258,9 @@ class Resolver:
             decided, keys = self.decided, self.keys
             eligible = {}
             for r, lines in local.items():  # in application order
-                if r in decided:
-                    lines = tuple(i for i in lines if (r, keys[r, i]) in on)
-                if lines:
-                    eligible[r] = lines
+                kept = tuple(i for i in lines if (r, keys[r, i]) in on) if r in decided else lines
+                if kept:
+                    eligible[r] = kept
             chosen = self.ev.restricted(eligible)
             part = self.cache[key] = self._evaluate(chosen, list(eligible), c)
         return part

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable, Sequence
-from itertools import chain
 from dataclasses import dataclass
+from itertools import chain
 
 from kiosk.domain.pricing.allocation import round_ratio
 from kiosk.domain.pricing.apply import Evaluator
@@ -90,9 +90,8 @@ class Bounds:
             raw = self._group_offs(rule, eligible)
         cap = rule.line_cap_minor
         out: dict[int, int] = {}
-        for i, off in zip(eligible, raw, strict=True):
-            if cap is not None and off > cap:
-                off = cap
+        for i, wanted in zip(eligible, raw, strict=True):
+            off = cap if cap is not None and wanted > cap else wanted
             base = bases[i]
             out[i] = off if 0 <= off <= base else (0 if off < 0 else base)
         return out
@@ -193,7 +192,9 @@ def decisions(ev: Evaluator, bounds: Bounds, applicable: Sequence[int]) -> Decis
         for rank in groups:
             if max(map(last_group.__getitem__, eligible[rank])) > rank:
                 chosen.add(rank)
-    thresholds = [r for r in applicable if rules[r].kind is Kind.THRESHOLD and not rules[r].exclusive]
+    thresholds = [
+        r for r in applicable if rules[r].kind is Kind.THRESHOLD and not rules[r].exclusive
+    ]
     crossing: dict[int, set[int]] = {}
     if thresholds:
         # Per line, shared by all thresholds: the most its discounts can take together,

@@ -165,18 +165,19 @@ def _eligible(
         ranks = per_item.get(item.item_id)
         if ranks is None:
             plan = promotions.item_plan(item)
-            plain: Sequence[int] = plan.plain
-            limited: Sequence[int] = plan.limited
             if plan.when or plan.limited_when or unlocked:
                 for rank in (*plan.when, *plan.limited_when):
                     if rank not in active:
                         active[rank] = _active(rules[rank], ctx, wall)
-                plain = [*plain, *(r for r in plan.when if active[r])]
-                limited = [*limited, *(r for r in plan.limited_when if active[r])]
+                plain = [*plan.plain, *(r for r in plan.when if active[r])]
+                limited = [*plan.limited, *(r for r in plan.limited_when if active[r])]
                 for rank in unlocked:
                     if rules[rank].covers(item):
                         (limited if _limited(rules[rank]) else plain).append(rank)
-            ranks = per_item[item.item_id] = (plain, limited)
+                ranks = (plain, limited)
+            else:
+                ranks = (plan.plain, plan.limited)
+            per_item[item.item_id] = ranks
         index = line.index
         for rank in ranks[0]:
             found[rank].append(index)
