@@ -20,6 +20,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "kiosk.commands.demo",
     "kiosk.commands.catalogue",
     "kiosk.commands.drill",
+    "kiosk.commands.report",
     "kiosk.commands.printer",
     "kiosk.commands.devices",
     "kiosk.commands.hardware",

@@ -23,7 +23,7 @@ import sqlite3
 import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 from kiosk.domain.codec import CodecError, from_jsonable, to_jsonable
@@ -308,6 +308,15 @@ class Journal:
     def sale(self, tx_id: str) -> Sale | None:
         row = self._conn.execute("SELECT body FROM sale WHERE tx_id = ?", (tx_id,)).fetchone()
         return None if row is None else from_jsonable(Sale, json.loads(row[0]))
+
+    def sales_completed_on(self, day: date) -> Iterator[Sale]:
+        """The sales completed on `day`, by the date in their (kiosk-local) timestamp."""
+        rows = self._conn.execute(
+            "SELECT body FROM sale WHERE substr(completed_at, 1, 10) = ? ORDER BY seq",
+            (day.isoformat(),),
+        )
+        for (body,) in rows:
+            yield from_jsonable(Sale, json.loads(body))
 
     def sale_ids(self) -> list[str]:
         return [r[0] for r in self._conn.execute("SELECT tx_id FROM sale ORDER BY seq")]

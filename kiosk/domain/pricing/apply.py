@@ -182,7 +182,9 @@ class Evaluator:
 
     def line_stage(self, selection: Sequence[int]) -> Work:
         """The state after the line stages of `selection` (must not be modified)."""
-        key = self._key(selection)
+        return self._line_stage(self._key(selection))
+
+    def _line_stage(self, key: tuple[int, ...]) -> Work:
         w = self._stages.get(key)
         if w is None:
             anchor = self._anchor
@@ -200,7 +202,7 @@ class Evaluator:
         key = self._key(selection)
         w = self._runs.get(key)
         if w is None:
-            w = self.line_stage(key).after_line_stages()
+            w = self._line_stage(key).after_line_stages()
             self.basket_stage(self._basket_ranks(key), w)
             self._runs[key] = w
         return w

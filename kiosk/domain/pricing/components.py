@@ -217,17 +217,17 @@ class Resolver:
         picked: list[frozenset[Unit]] = []
 
         def walk(j: int, net: int, spends: list[int], score: int) -> None:
+            if j == depth:
+                key = (self._total(net, spends, chosen), -score)
+                if not best or key < best[0][:2]:
+                    best[:] = [(key[0], key[1], frozenset().union(*picked))]
+                return
             if best:
                 floor = net + low_net[j]
                 for k, rule in enumerate(rules):
                     floor -= ev.basket_amount(rule, spends[k] + high_spend[j][k])
                 if floor > best[0][0]:
                     return
-            if j == depth:
-                key = (self._total(net, spends, chosen), -score)
-                if not best or key < best[0][:2]:
-                    best[:] = [(key[0], key[1], frozenset().union(*picked))]
-                return
             for part, on, part_score in options[j]:
                 chosen.append(part)
                 picked.append(on)
