@@ -32,7 +32,7 @@ from typing import Any
 
 from bench.catalogue_data import write_synthetic_catalogue
 from bench.promotions_data import synthetic_promotions
-from kiosk.app import seed_demo_store
+from kiosk.app import seed_demo_store, settle_heap
 from kiosk.checkout import Checkout
 from kiosk.domain.barcodes import BarcodeConfig, parse_scan
 from kiosk.domain.catalogue import Item, Unit
@@ -229,6 +229,7 @@ def bench_scan_and_pricing(tmp: Path, src: Path, runs: int, n_promotions: int) -
         clock=lambda: clock_base,
         new_id=lambda: f"id{next(counter)}",
     )
+    settle_heap()  # as kiosk.app.open_checkout does once the kiosk has loaded everything
     scan_samples = []
     for i, gtin in enumerate(gtins[:runs]):
         if i and i % 30 == 0:  # a new basket every 30 scans, as shoppers do

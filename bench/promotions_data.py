@@ -3,6 +3,11 @@
 The mix follows a Chinese supermarket's weekly flyer: mostly item specials and
 multi-buys, some mix & match and department discounts, a few 满减 thresholds, coupons
 and points multipliers; some rules are member-only, time-limited or exclusive.
+
+Item-level rules name one to six of the `item_ids` given, so an item carries about
+1.8 × n / len(item_ids) item-level deals: pass a store's promoted range (a few thousand
+items for 1,000 promotions), not just the items one basket holds. This is benchmark
+data generation (it draws random numbers), so it lives here, outside the pure domain.
 """
 
 from __future__ import annotations

@@ -32,6 +32,14 @@ line discounts are dropped greedily where that reaches a better tier. The result
 never worse than any single rule alone, but may miss the global optimum. Equal totals
 go to the combination whose units rank higher (priority, then id, then line id). The
 objective is the total of the lines, i.e. before any tax added on top.
+
+Cost: the budget counts rule-on-line applications as if every candidate combination
+were evaluated from scratch, and the result is defined by that count. The evaluation
+itself is cheaper: the whole basket is evaluated once with every rule on (the *anchor*,
+`apply.Anchor`), and any combination reuses the anchor's result on every component it
+leaves unchanged, so only the components a combination changes are evaluated again.
+The exhaustive search evaluates every part it is charged for, then skips combinations
+of parts whose best case (a safe bound) costs more than the best total found so far.
 """
 
 from __future__ import annotations
