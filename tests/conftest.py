@@ -3,11 +3,20 @@
 from __future__ import annotations
 
 import multiprocessing
+import os
 import threading
 import time
 from collections.abc import Iterator
 
 import pytest
+from hypothesis import settings
+
+# Property tests explore new examples on every developer run; CI runs the same examples
+# every time (`derandomize`), so a landing never depends on luck. No per-example
+# deadline: this machine is shared and noisy, and speed is measured in bench/.
+settings.register_profile("dev", deadline=None)
+settings.register_profile("ci", deadline=None, derandomize=True, print_blob=True)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "dev"))
 
 
 @pytest.fixture(autouse=True)

@@ -3,7 +3,8 @@
 Written by hand because the types are ours and small: dataclasses, enums, tuples,
 dicts, datetimes, dates, Fractions and Money. Decoding is driven by the type hints,
 so a journal written today is read back into the same types tomorrow; unknown or
-missing fields are a `CodecError` naming the type and field.
+missing fields are a `CodecError` naming the type and field. Datetimes keep their
+instant and UTC offset (ISO 8601), not a zone name.
 """
 
 from __future__ import annotations
