@@ -11,15 +11,11 @@ modules in `SIM_PROVIDERS`, with a `register_sim(sim_subparsers)` function.
 from __future__ import annotations
 
 import argparse
-import contextlib
 import importlib
 import json
-import signal
 import sys
-import threading
 import time
-from collections.abc import Callable, Iterator
-from types import FrameType
+from collections.abc import Callable
 from typing import TYPE_CHECKING, TypeAlias
 
 from drivers.errors import DriverError
@@ -29,6 +25,7 @@ from drivers.scanner.factory import open_scanner
 from drivers.scanner.serial_scanner import MODELS
 from drivers.scanner.sim import Code, Pause, ScannerSimulator, Step
 from drivers.simlink import make_link
+from kiosk.commands.sim_support import stdin_lines, until_signalled
 
 if TYPE_CHECKING:  # argparse's sub-parser action is generic only for type checkers
     Subparsers: TypeAlias = argparse._SubParsersAction[argparse.ArgumentParser]
@@ -90,41 +87,6 @@ def register(subparsers: Subparsers) -> None:
     listen.set_defaults(func=run_scanner_listen)
 
 
-# --- shared: run until Ctrl-C / SIGTERM -----------------------------------------------------
-
-
-@contextlib.contextmanager
-def _until_signalled() -> Iterator[threading.Event]:
-    """An event set by SIGINT or SIGTERM (handlers restored afterwards)."""
-    done = threading.Event()
-
-    def on_signal(signum: int, frame: FrameType | None) -> None:
-        done.set()
-
-    previous = {s: signal.signal(s, on_signal) for s in (signal.SIGINT, signal.SIGTERM)}
-    try:
-        yield done
-    finally:
-        for signum, handler in previous.items():
-            signal.signal(signum, handler)
-
-
-def _stdin_lines(done: threading.Event, handle: Callable[[str], None], name: str) -> None:
-    """Feed stdin lines to `handle` in a daemon thread (the CLI process only)."""
-
-    def loop() -> None:
-        for line in sys.stdin:
-            if done.is_set():
-                return
-            if line.strip() == "quit":
-                done.set()
-                return
-            if line.strip():
-                handle(line.strip())
-
-    threading.Thread(target=loop, name=name, daemon=True).start()
-
-
 # --- kiosk sim scanner -------------------------------------------------------------------------
 
 
@@ -162,10 +124,10 @@ def run_sim_scanner(args: argparse.Namespace) -> int:
         else:
             simulator.scan(line, args.aim)
 
-    with _until_signalled() as done, simulator:
+    with until_signalled() as done, simulator:
         print(simulator.url, flush=True)
         print("type a code per line to scan it, '!unplug S' or 'quit'", file=sys.stderr)
-        _stdin_lines(done, handle, "sim-scanner stdin")
+        stdin_lines(done, handle, "sim-scanner stdin")
         done.wait(args.duration)
     return 0
 
@@ -213,14 +175,14 @@ def run_sim_scale(args: argparse.Namespace) -> int:
         except (ValueError, IndexError):
             print(f"unknown command {line!r}", file=sys.stderr, flush=True)
 
-    with _until_signalled() as done, simulator:
+    with until_signalled() as done, simulator:
         print(simulator.url, flush=True)
         print(
             "commands: 'place GRAMS [STEPS]', 'wobble STEPS', 'remove-pan', "
             "'silent|garbage|partial on|off', 'quit'",
             file=sys.stderr,
         )
-        _stdin_lines(done, handle, "sim-scale stdin")
+        stdin_lines(done, handle, "sim-scale stdin")
         done.wait(args.duration)
     return 0
 
@@ -261,7 +223,7 @@ def run_scanner_listen(args: argparse.Namespace) -> int:
         return 1
     deadline = None if args.timeout is None else time.monotonic() + args.timeout
     seen = 0
-    with _until_signalled() as done, scanner:
+    with until_signalled() as done, scanner:
         while not done.is_set() and (args.count is None or seen < args.count):
             wait = 0.2 if deadline is None else min(0.2, deadline - time.monotonic())
             if wait <= 0:

@@ -8,12 +8,10 @@ in the `--credentials` JSON file (made on first use, mode 0600).
 from __future__ import annotations
 
 import argparse
-import signal
 import sys
-import threading
 from pathlib import Path
-from types import FrameType
 
+from kiosk.commands.sim_support import until_signalled
 from kiosk.payment.qr.sim import SUFFIXES, PaymentProviderSimulator, Scenario, SimCredentials
 
 
@@ -60,24 +58,14 @@ def run_sim(args: argparse.Namespace) -> int:
         host=args.host,
         port=args.port,
     )
-    done = threading.Event()
-
-    def on_signal(signum: int, frame: FrameType | None) -> None:
-        done.set()
-
-    previous = {s: signal.signal(s, on_signal) for s in (signal.SIGINT, signal.SIGTERM)}
-    try:
-        with simulator:
-            print(simulator.url, flush=True)
-            table = ", ".join(f"..{k} {v.value}" for k, v in SUFFIXES.items())
-            print(
-                f"ledger {ledger}; credentials {keys_path}; Alipay gateway "
-                f"{simulator.alipay_gateway}; code suffixes: {table}",
-                file=sys.stderr,
-                flush=True,
-            )
-            done.wait(args.duration)
-    finally:
-        for signum, handler in previous.items():
-            signal.signal(signum, handler)
+    with until_signalled() as done, simulator:
+        print(simulator.url, flush=True)
+        table = ", ".join(f"..{k} {v.value}" for k, v in SUFFIXES.items())
+        print(
+            f"ledger {ledger}; credentials {keys_path}; Alipay gateway "
+            f"{simulator.alipay_gateway}; code suffixes: {table}",
+            file=sys.stderr,
+            flush=True,
+        )
+        done.wait(args.duration)
     return 0

@@ -13,13 +13,11 @@ from __future__ import annotations
 
 import argparse
 import json
-import signal
 import sys
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from types import FrameType
 from typing import Any
 
 from drivers.pinpad.zvt import (
@@ -38,6 +36,7 @@ from drivers.pinpad.zvt.sim import ZvtSimulator
 from drivers.pinpad.zvt.sim_scenarios import SCENARIOS, ZVT_PORT, parse_scenario
 from drivers.simlink import PtyLink, TcpLink
 from kiosk.commands.devices import add_sim_command
+from kiosk.commands.sim_support import until_signalled
 from kiosk.domain.money import CURRENCIES, Money, currency
 from kiosk.errors import ConfigError, KioskError
 
@@ -350,28 +349,18 @@ def run_sim(args: argparse.Namespace) -> int:
         step_s=args.step,
         print_mode=args.print_mode,
     )
-    done = threading.Event()
-
-    def on_signal(signum: int, frame: FrameType | None) -> None:
+    with until_signalled() as done, simulator:
+        print(simulator.url, flush=True)
+        print(
+            "commands: 'next SCENARIO', 'unplug', 'plug', 'ledger', 'quit'",
+            file=sys.stderr,
+            flush=True,
+        )
+        threading.Thread(
+            target=_sim_commands, args=(simulator, done), name="sim-pinpad stdin", daemon=True
+        ).start()
+        done.wait(args.duration)
         done.set()
-
-    previous = {s: signal.signal(s, on_signal) for s in (signal.SIGINT, signal.SIGTERM)}
-    try:
-        with simulator:
-            print(simulator.url, flush=True)
-            print(
-                "commands: 'next SCENARIO', 'unplug', 'plug', 'ledger', 'quit'",
-                file=sys.stderr,
-                flush=True,
-            )
-            threading.Thread(
-                target=_sim_commands, args=(simulator, done), name="sim-pinpad stdin", daemon=True
-            ).start()
-            done.wait(args.duration)
-            done.set()
-    finally:
-        for signum, handler in previous.items():
-            signal.signal(signum, handler)
     return 0
 
 

@@ -10,12 +10,10 @@ from __future__ import annotations
 
 import argparse
 import json
-import signal
 import sys
 import threading
 import time
 from dataclasses import fields
-from types import FrameType
 from typing import Any, TextIO
 
 from drivers.errors import DriverError
@@ -23,6 +21,7 @@ from drivers.printer.escpos_printer import ReceiptPrinter
 from drivers.printer.receipt_reader import read_receipt
 from drivers.printer.sim import Faults, PrinterSimulator, PtyPrinterSimulator, TcpPrinterSimulator
 from drivers.printer.status import Readiness
+from kiosk.commands.sim_support import until_signalled
 
 TEST_EAN13 = "6901234567892"  # a GS1 China (690-699) GTIN-13 with a valid check digit
 TEST_QR = "https://example.com/kiosk/printer-test"
@@ -174,31 +173,21 @@ def run_sim(args: argparse.Namespace) -> int:
     )
     if args.fault:
         simulator.set_faults(**dict.fromkeys(args.fault, True))
-    done = threading.Event()
-
-    def on_signal(signum: int, frame: FrameType | None) -> None:
+    with until_signalled() as done, simulator:
+        print(simulator.url, flush=True)
+        print(
+            f"fault names: {', '.join(FAULT_NAMES)}; type 'NAME on|off', 'recover', "
+            "'receipt' or 'quit'",
+            file=sys.stderr,
+            flush=True,
+        )
+        commands = threading.Thread(
+            target=_read_commands, args=(simulator, done), name="sim-printer stdin", daemon=True
+        )
+        commands.start()
+        done.wait(args.duration)
         done.set()
-
-    previous = {s: signal.signal(s, on_signal) for s in (signal.SIGINT, signal.SIGTERM)}
-    try:
-        with simulator:
-            print(simulator.url, flush=True)
-            print(
-                f"fault names: {', '.join(FAULT_NAMES)}; type 'NAME on|off', 'recover', "
-                "'receipt' or 'quit'",
-                file=sys.stderr,
-                flush=True,
-            )
-            commands = threading.Thread(
-                target=_read_commands, args=(simulator, done), name="sim-printer stdin", daemon=True
-            )
-            commands.start()
-            done.wait(args.duration)
-            done.set()
-            _print_receipt(simulator, sys.stderr)
-    finally:
-        for signum, handler in previous.items():
-            signal.signal(signum, handler)
+        _print_receipt(simulator, sys.stderr)
     return 0
 
 
