@@ -28,7 +28,7 @@ from kiosk.domain.pricing import (
     PromotionSet,
     price_basket,
 )
-from kiosk.domain.sale import Sale, sale_from_transaction
+from kiosk.domain.sale import RefundRecord, Sale, sale_from_transaction
 from kiosk.domain.transaction import (
     AttendantApproved,
     AttendantCalled,
@@ -46,7 +46,10 @@ from kiosk.domain.transaction import (
     PaymentSucceeded,
     PrintReceipt,
     ReceiptIssued,
+    RecordRefund,
     RecordSale,
+    RefundSettled,
+    RefundStarted,
     RequestAttendant,
     SessionClosed,
     SessionStarted,
@@ -56,7 +59,7 @@ from kiosk.domain.transaction import (
 )
 from kiosk.errors import KioskError, UnknownItem
 from kiosk.logging_setup import mask
-from kiosk.payment.provider import PaymentOutcome, PaymentProvider
+from kiosk.payment.provider import PaymentOutcome, PaymentProvider, RefundProvider
 from kiosk.store.catalogue import CatalogueStore
 from kiosk.store.journal import Journal, Restored
 
@@ -71,6 +74,10 @@ class ScanOutcome:
     message: str
     line_id: str | None = None
     scan: ScanResult | None = None
+
+
+class RefundRefused(KioskError):
+    """A refund that does not match a recorded payment, or exceeds what is left of it."""
 
 
 class ItemBlocked(KioskError):
@@ -143,7 +150,21 @@ class Checkout:
                 kiosk_id=self.config.kiosk_id,
                 completed_at=event.at,
             )
-        seq = self.journal.append(event, new_state, sale)
+        refund: RefundRecord | None = None
+        if isinstance(event, RefundSettled) and any(isinstance(e, RecordRefund) for e in effects):
+            started = self._state.pending_refund
+            assert started is not None, "the reducer only records a pending refund"
+            refund = RefundRecord(
+                refund_id=started.refund_id,
+                tx_id=started.tx_id,
+                intent_id=started.intent_id,
+                method=started.method,
+                amount_minor=started.amount_minor,
+                attendant_id=started.attendant_id,
+                reference=event.reference,
+                refunded_at=event.at,
+            )
+        seq = self.journal.append(event, new_state, sale, refund)
         self._state = new_state
         self._priced = None
         if self._on_commit is not None:
@@ -316,6 +337,64 @@ class Checkout:
             # attendant is called; no new shopper starts until it is resolved.
             log.warning("payment outcome unknown", extra={"intent": intent_id})
             self.dispatch(AttendantCalled(now, AttendantReason.PAYMENT_UNRESOLVED))
+
+    # ------------------------------------------------------------ refunds
+
+    def refund(
+        self,
+        provider: RefundProvider,
+        *,
+        tx_id: str,
+        intent_id: str,
+        amount_minor: int,
+        attendant_id: str,
+    ) -> PaymentOutcome:
+        """Refund (part of) one payment of a recorded sale, between shoppers.
+
+        The refund is journalled before the provider hears of it; a refund whose outcome
+        is unknown stays pending (no new shopper) until `resolve_pending_refund`.
+        """
+        sale = self.journal.sale(tx_id)
+        if sale is None:
+            raise RefundRefused(f"no recorded sale {tx_id!r}")
+        payment = next((p for p in sale.payments if p.intent_id == intent_id), None)
+        if payment is None:
+            raise RefundRefused(f"sale {tx_id} has no payment {intent_id!r}")
+        if payment.method != provider.method:
+            raise RefundRefused(
+                f"payment {intent_id} was by {payment.method}, not {provider.method}"
+            )
+        left = payment.amount_minor - self.journal.refunded_minor(intent_id)
+        if not 0 < amount_minor <= left:
+            raise RefundRefused(f"payment {intent_id}: refund must be between 1 and {left}")
+        refund_id = self._new_id()
+        self.dispatch(
+            RefundStarted(
+                self._clock(),
+                refund_id,
+                tx_id,
+                intent_id,
+                payment.method,
+                amount_minor,
+                attendant_id,
+            )
+        )
+        return self.resolve_pending_refund(provider) or PaymentOutcome("unknown")
+
+    def resolve_pending_refund(self, provider: RefundProvider) -> PaymentOutcome | None:
+        """Ask the provider (again: refunds are idempotent by refund id) and settle."""
+        pending = self._state.pending_refund
+        if pending is None:
+            return None
+        outcome = provider.refund(pending.intent_id, pending.refund_id, pending.amount_minor)
+        if outcome.status == "approved":
+            self.dispatch(RefundSettled(self._clock(), pending.refund_id, True, outcome.reference))
+        elif outcome.status in ("declined", "not_found"):
+            reason = outcome.reason or outcome.status
+            self.dispatch(RefundSettled(self._clock(), pending.refund_id, False, reason=reason))
+        else:
+            log.warning("refund outcome unknown", extra={"refund": pending.refund_id})
+        return outcome
 
     def finish(self, printed: bool) -> None:
         self.dispatch(ReceiptIssued(self._clock(), printed))

@@ -45,3 +45,17 @@ def sale_from_transaction(
         payments=tuple(p for p in state.payments if p.status == "succeeded"),
         member_id=state.member_id,
     )
+
+
+@dataclass(frozen=True, slots=True)
+class RefundRecord:
+    """A settled refund, for head office (outbox) and the end-of-day report."""
+
+    refund_id: str
+    tx_id: str
+    intent_id: str
+    method: str
+    amount_minor: int
+    attendant_id: str
+    reference: str
+    refunded_at: datetime

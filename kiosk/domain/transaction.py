@@ -192,6 +192,31 @@ class BackInService:
     kind: Literal["back_in_service"] = "back_in_service"
 
 
+@dataclass(frozen=True, slots=True)
+class RefundStarted:
+    """An attendant refunds (part of) a paid sale's payment; journalled before the provider
+    hears of it. Only between shoppers: the lane takes no new shopper until it is settled."""
+
+    at: datetime
+    refund_id: str
+    tx_id: str
+    intent_id: str
+    method: str
+    amount_minor: int
+    attendant_id: str
+    kind: Literal["refund_started"] = "refund_started"
+
+
+@dataclass(frozen=True, slots=True)
+class RefundSettled:
+    at: datetime
+    refund_id: str
+    refunded: bool
+    reference: str = ""
+    reason: str = ""
+    kind: Literal["refund_settled"] = "refund_settled"
+
+
 Event = (
     SessionStarted
     | ItemAdded
@@ -212,6 +237,8 @@ Event = (
     | Cancelled
     | OutOfService
     | BackInService
+    | RefundStarted
+    | RefundSettled
 )
 
 EVENT_CLASSES: tuple[type[Event], ...] = (
@@ -234,6 +261,8 @@ EVENT_CLASSES: tuple[type[Event], ...] = (
     Cancelled,
     OutOfService,
     BackInService,
+    RefundStarted,
+    RefundSettled,
 )
 
 # The journal stores an event's `kind`; this maps it back to the class.
@@ -269,7 +298,19 @@ class ChargePayment:
     amount_minor: int
 
 
-Effect = RequestAttendant | RecordSale | PrintReceipt | ChargePayment
+@dataclass(frozen=True, slots=True)
+class IssueRefund:
+    refund_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class RecordRefund:
+    """Write the refund record and its outbox message in the same journal transaction."""
+
+    refund_id: str
+
+
+Effect = RequestAttendant | RecordSale | PrintReceipt | ChargePayment | IssueRefund | RecordRefund
 
 # ---------------------------------------------------------------- state
 
@@ -309,6 +350,7 @@ class Transaction:
     approved_age: bool = False
     out_of_service_reason: str | None = None
     closing_reason: str | None = field(default=None)
+    pending_refund: RefundStarted | None = None
 
     @property
     def active_lines(self) -> tuple[Line, ...]:
@@ -329,7 +371,8 @@ class Transaction:
     @property
     def is_at_rest(self) -> bool:
         """True when no shopper's transaction is open: the journal's replay starting point."""
-        return self.status in (Status.IDLE, Status.OUT_OF_SERVICE)
+        at_rest = self.status in (Status.IDLE, Status.OUT_OF_SERVICE)
+        return at_rest and self.pending_refund is None
 
 
 INITIAL = Transaction()
@@ -370,10 +413,16 @@ def _replace_line(state: Transaction, new: Line) -> tuple[Line, ...]:
     return tuple(new if line.line_id == new.line_id else line for line in state.lines)
 
 
+def _no_pending_refund(state: Transaction, event: Event) -> None:
+    if state.pending_refund is not None:
+        raise _refuse(state, event, f"refund {state.pending_refund.refund_id} is unresolved")
+
+
 def _session_started(
     state: Transaction, event: SessionStarted
 ) -> tuple[Transaction, tuple[Effect, ...]]:
     _require(state, event, Status.IDLE)
+    _no_pending_refund(state, event)
     return Transaction(status=Status.SHOPPING, tx_id=event.tx_id, started_at=event.at), ()
 
 
@@ -557,6 +606,7 @@ def _out_of_service(
     state: Transaction, event: OutOfService
 ) -> tuple[Transaction, tuple[Effect, ...]]:
     _require(state, event, Status.IDLE)
+    _no_pending_refund(state, event)
     return replace(INITIAL, status=Status.OUT_OF_SERVICE, out_of_service_reason=event.reason), ()
 
 
@@ -564,7 +614,28 @@ def _back_in_service(
     state: Transaction, event: BackInService
 ) -> tuple[Transaction, tuple[Effect, ...]]:
     _require(state, event, Status.OUT_OF_SERVICE)
+    _no_pending_refund(state, event)
     return INITIAL, ()
+
+
+def _refund_started(
+    state: Transaction, event: RefundStarted
+) -> tuple[Transaction, tuple[Effect, ...]]:
+    _require(state, event, Status.IDLE, Status.OUT_OF_SERVICE)
+    _no_pending_refund(state, event)
+    if event.amount_minor < 1:
+        raise _refuse(state, event, "a refund is at least 1 minor unit")
+    return replace(state, pending_refund=event), (IssueRefund(event.refund_id),)
+
+
+def _refund_settled(
+    state: Transaction, event: RefundSettled
+) -> tuple[Transaction, tuple[Effect, ...]]:
+    pending = state.pending_refund
+    if pending is None or pending.refund_id != event.refund_id:
+        raise _refuse(state, event, f"refund {event.refund_id!r} is not pending")
+    effects: tuple[Effect, ...] = (RecordRefund(event.refund_id),) if event.refunded else ()
+    return replace(state, pending_refund=None), effects
 
 
 _HANDLERS: dict[str, Callable[[Transaction, Any], tuple[Transaction, tuple[Effect, ...]]]] = {
@@ -587,4 +658,6 @@ _HANDLERS: dict[str, Callable[[Transaction, Any], tuple[Transaction, tuple[Effec
     "cancelled": _cancelled,
     "out_of_service": _out_of_service,
     "back_in_service": _back_in_service,
+    "refund_started": _refund_started,
+    "refund_settled": _refund_settled,
 }

@@ -85,6 +85,12 @@ class CardProvider:
             return PaymentOutcome("not_found", reason=f"last terminal transaction: {reason}")
         return PaymentOutcome("declined", reason=reason)
 
+    def refund(self, intent_id: str, refund_id: str, amount_minor: int) -> PaymentOutcome:
+        # ZVT refunds (06 31) are not in the driver yet; a same-day reversal needs the
+        # terminal's receipt number. Say so rather than pretend: the attendant refunds
+        # at the service desk.
+        return PaymentOutcome("declined", reason="card refunds are made at the service desk")
+
 
 class QrProvider:
     """One QR micropay attempt (or, with no code, the resolution of an earlier one)."""
@@ -101,3 +107,11 @@ class QrProvider:
 
     def query(self, intent_id: str) -> PaymentOutcome:
         return self._micropay.resolve(intent_id)
+
+    def refund(self, intent_id: str, refund_id: str, amount_minor: int) -> PaymentOutcome:
+        outcome = self._micropay.refund(intent_id, refund_id, amount_minor)
+        if outcome.status == "accepted":
+            return PaymentOutcome("approved", reference=outcome.reference)
+        if outcome.status == "rejected":
+            return PaymentOutcome("declined", reason=outcome.reason)
+        return PaymentOutcome("unknown", reason=outcome.reason)

@@ -31,3 +31,14 @@ class PaymentProvider(Protocol):
     def query(self, intent_id: str) -> PaymentOutcome:
         """What became of `intent_id`: approved, declined, or not_found (never charged)."""
         ...
+
+
+class RefundProvider(Protocol):
+    method: str
+
+    def refund(self, intent_id: str, refund_id: str, amount_minor: int) -> PaymentOutcome:
+        """Refund part of `intent_id`'s payment once per `refund_id` (a repeat is safe).
+
+        approved: the money goes back; declined: it does not; unknown: ask again later.
+        """
+        ...

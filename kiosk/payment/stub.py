@@ -43,6 +43,19 @@ class StubPaymentProvider:
             return PaymentOutcome("not_found")
         return PaymentOutcome("approved", reference=f"STUB-{intent_id[-6:]}")
 
+    def refund(self, intent_id: str, refund_id: str, amount_minor: int) -> PaymentOutcome:
+        self._conn.execute(
+            "CREATE TABLE IF NOT EXISTS refund (refund_id TEXT PRIMARY KEY,"
+            " intent_id TEXT NOT NULL, amount_minor INTEGER NOT NULL)"
+        )
+        if self.query(intent_id).status != "approved":
+            return PaymentOutcome("declined", reason="no such charge")
+        self._conn.execute(
+            "INSERT INTO refund VALUES (?,?,?) ON CONFLICT (refund_id) DO NOTHING",
+            (refund_id, intent_id, amount_minor),
+        )
+        return PaymentOutcome("approved", reference=f"STUB-R-{refund_id[-6:]}")
+
     def ledger(self) -> dict[str, int]:
         return dict(self._conn.execute("SELECT intent_id, amount_minor FROM charge"))
 

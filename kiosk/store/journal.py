@@ -27,7 +27,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 
 from kiosk.domain.codec import CodecError, from_jsonable, to_jsonable
-from kiosk.domain.sale import Sale
+from kiosk.domain.sale import RefundRecord, Sale
 from kiosk.domain.transaction import (
     EVENT_TYPES,
     INITIAL,
@@ -80,6 +80,17 @@ SCHEMA: tuple[str, ...] = (
         reason TEXT NOT NULL,
         found_at TEXT NOT NULL
     );
+    """,
+    """
+    CREATE TABLE refund (
+        refund_id TEXT PRIMARY KEY,
+        seq INTEGER NOT NULL,             -- the event that settled it
+        tx_id TEXT NOT NULL,
+        intent_id TEXT NOT NULL,
+        amount_minor INTEGER NOT NULL,
+        body TEXT NOT NULL
+    );
+    CREATE INDEX refund_intent ON refund(intent_id);
     """,
 )
 
@@ -170,8 +181,14 @@ class Journal:
 
     # ------------------------------------------------------------ writing
 
-    def append(self, event: Event, state_after: Transaction, sale: Sale | None = None) -> int:
-        """Durably append `event` (and, with `sale`, the sale and its outbox message).
+    def append(
+        self,
+        event: Event,
+        state_after: Transaction,
+        sale: Sale | None = None,
+        refund: RefundRecord | None = None,
+    ) -> int:
+        """Durably append `event` (with `sale` or `refund`: that record and its outbox message).
 
         Returns the event's sequence number once it is committed to disk.
         """
@@ -211,6 +228,25 @@ class Journal:
                     "INSERT INTO outbox (kind, key, body, created_seq) VALUES ('sale', ?, ?, ?)"
                     " ON CONFLICT (key) DO NOTHING",
                     (sale.tx_id, sale_body, seq),
+                )
+            if refund is not None:
+                refund_body = _encode(refund)
+                conn.execute(
+                    "INSERT INTO refund (refund_id, seq, tx_id, intent_id, amount_minor, body)"
+                    " VALUES (?,?,?,?,?,?) ON CONFLICT (refund_id) DO NOTHING",
+                    (
+                        refund.refund_id,
+                        seq,
+                        refund.tx_id,
+                        refund.intent_id,
+                        refund.amount_minor,
+                        refund_body,
+                    ),
+                )
+                conn.execute(
+                    "INSERT INTO outbox (kind, key, body, created_seq) VALUES ('refund', ?, ?, ?)"
+                    " ON CONFLICT (key) DO NOTHING",
+                    (refund.refund_id, refund_body, seq),
                 )
             conn.execute("COMMIT")
         except sqlite3.Error as exc:
@@ -317,6 +353,13 @@ class Journal:
         )
         for (body,) in rows:
             yield from_jsonable(Sale, json.loads(body))
+
+    def refunded_minor(self, intent_id: str) -> int:
+        """How much of a payment has been refunded already."""
+        row = self._conn.execute(
+            "SELECT COALESCE(SUM(amount_minor), 0) FROM refund WHERE intent_id = ?", (intent_id,)
+        ).fetchone()
+        return int(row[0])
 
     def sale_ids(self) -> list[str]:
         return [r[0] for r in self._conn.execute("SELECT tx_id FROM sale ORDER BY seq")]

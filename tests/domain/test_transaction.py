@@ -26,6 +26,7 @@ from kiosk.domain.transaction import (
     CheckoutAbandoned,
     CheckoutStarted,
     Event,
+    IssueRefund,
     ItemAdded,
     LineVoided,
     PaymentFailed,
@@ -33,7 +34,10 @@ from kiosk.domain.transaction import (
     PaymentSucceeded,
     PrintReceipt,
     ReceiptIssued,
+    RecordRefund,
     RecordSale,
+    RefundSettled,
+    RefundStarted,
     RequestAttendant,
     SessionClosed,
     SessionStarted,
@@ -247,3 +251,22 @@ def test_invariants_hold_for_any_accepted_sequence(events: list[Event]) -> None:
             assert state.paid_minor == state.amount_due_minor
         assert sum(1 for p in state.payments if p.status == "pending") <= 1
     assert len(sales) == len(set(sales)), "a sale was recorded twice"
+
+
+def test_refund_only_between_shoppers_and_recorded_once_settled() -> None:
+    refund = RefundStarted(T0, "r1", "tx0", "p0", "card", 300, "A7")
+    with pytest.raises(TransitionError):
+        reduce(shopping(item()), refund)
+    state, effects = reduce(INITIAL, refund)
+    assert effects == (IssueRefund("r1"),)
+    assert not state.is_at_rest  # a restart replays from before the refund
+    with pytest.raises(TransitionError, match="unresolved"):
+        reduce(state, SessionStarted(T0, "tx1"))
+    with pytest.raises(TransitionError, match="not pending"):
+        reduce(state, RefundSettled(T0, "other", refunded=True))
+    done, effects = reduce(state, RefundSettled(T0, "r1", refunded=True, reference="R-1"))
+    assert effects == (RecordRefund("r1"),)
+    assert done == INITIAL
+    refused, effects = reduce(state, RefundSettled(T0, "r1", refunded=False, reason="declined"))
+    assert effects == ()
+    assert refused.is_at_rest
