@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+from dataclasses import replace
 from datetime import date
 from pathlib import Path
 
@@ -38,6 +39,11 @@ def _as_json(report: Settlement) -> dict[str, object]:
             m.method: {"payments": m.payments, "amount_minor": m.amount.minor}
             for m in report.methods
         },
+        "refunds": {
+            m.method: {"refunds": m.payments, "amount_minor": m.amount.minor}
+            for m in report.refunds
+        },
+        "refunded_minor": report.refunded.minor,
         "terminal_card_total_minor": (
             None if report.terminal_card_total is None else report.terminal_card_total.minor
         ),
@@ -56,15 +62,7 @@ def run(args: argparse.Namespace) -> int:
         journal.close()
     if args.pinpad_url:
         terminal = _terminal_total(args.pinpad_url, config.store.currency)
-        report = Settlement(
-            report.kiosk_id,
-            report.day,
-            report.currency,
-            report.sales,
-            report.total,
-            report.methods,
-            terminal,
-        )
+        report = replace(report, terminal_card_total=terminal)
     if args.json:
         print(json.dumps(_as_json(report), ensure_ascii=False))
     else:
@@ -74,6 +72,8 @@ def run(args: argparse.Namespace) -> int:
         )
         for m in report.methods:
             print(f"  {m.method:<8} {m.payments:>5} x  {m.amount.format('en')}")
+        for m in report.refunds:
+            print(f"  refunded {m.method:<8} {m.payments:>3} x  {m.amount.format('en')}")
         if report.card_difference is not None:
             print(
                 f"  card terminal total {report.terminal_card_total}: "

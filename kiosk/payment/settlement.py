@@ -30,7 +30,12 @@ class Settlement:
     sales: int
     total: Money
     methods: tuple[MethodTotal, ...]
+    refunds: tuple[MethodTotal, ...] = ()
     terminal_card_total: Money | None = None
+
+    @property
+    def refunded(self) -> Money:
+        return sum((m.amount for m in self.refunds), Money.zero(self.currency))
 
     @property
     def card_total(self) -> Money:
@@ -58,8 +63,21 @@ def settlement_report(journal: Journal, kiosk_id: str, day: date, currency: str)
         for payment in sale.payments:
             counts[payment.method] += 1
             amounts[payment.method] += payment.amount_minor
-    methods = tuple(
-        MethodTotal(method, counts[method], Money(amounts[method], currency))
-        for method in sorted(counts)
+    refund_counts: dict[str, int] = defaultdict(int)
+    refund_amounts: dict[str, int] = defaultdict(int)
+    for refund in journal.refunds_on(day):
+        refund_counts[refund.method] += 1
+        refund_amounts[refund.method] += refund.amount_minor
+    return Settlement(
+        kiosk_id,
+        day,
+        currency,
+        sales,
+        Money(total, currency),
+        _totals(counts, amounts, currency),
+        _totals(refund_counts, refund_amounts, currency),
     )
-    return Settlement(kiosk_id, day, currency, sales, Money(total, currency), methods)
+
+
+def _totals(counts: dict[str, int], amounts: dict[str, int], code: str) -> tuple[MethodTotal, ...]:
+    return tuple(MethodTotal(m, counts[m], Money(amounts[m], code)) for m in sorted(counts))

@@ -354,6 +354,13 @@ class Journal:
         for (body,) in rows:
             yield from_jsonable(Sale, json.loads(body))
 
+    def refunds_on(self, day: date) -> Iterator[RefundRecord]:
+        """The refunds settled on `day` (kiosk-local date)."""
+        for (body,) in self._conn.execute("SELECT body FROM refund ORDER BY seq"):
+            record = from_jsonable(RefundRecord, json.loads(body))
+            if record.refunded_at.date() == day:
+                yield record
+
     def refunded_minor(self, intent_id: str) -> int:
         """How much of a payment has been refunded already."""
         row = self._conn.execute(

@@ -20,6 +20,7 @@ from kiosk.payment.provider import PaymentOutcome
 from kiosk.payment.qr import PollPolicy, WeChatPayMicropay
 from kiosk.payment.qr.sim import PaymentProviderSimulator
 from kiosk.payment.qr.sim_keys import SimCredentials
+from kiosk.payment.settlement import settlement_report
 from kiosk.payment.stub import StubPaymentProvider
 
 NOW = datetime(2026, 11, 27, 15, 0).astimezone()
@@ -61,6 +62,10 @@ def test_partial_refunds_never_exceed_the_payment(store: KioskConfig, tmp_path: 
             checkout.refund(stub, amount_minor=1, tx_id="nope", intent_id=intent, attendant_id="A")
         refunds = [m for m in checkout.journal.outbox_pending() if m.kind == "refund"]
         assert len(refunds) == 2
+        report = settlement_report(checkout.journal, "K01", NOW.date(), "CNY")
+        assert [(m.method, m.payments, m.amount.minor) for m in report.refunds] == [
+            ("stub", 2, paid)
+        ]
         assert checkout.state.status is Status.IDLE
     finally:
         stub.close()
