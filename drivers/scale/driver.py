@@ -21,9 +21,9 @@ import queue
 import threading
 import time
 from abc import ABC, abstractmethod
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from types import TracebackType
-from typing import ClassVar, Generic, Self, TypeVar
+from typing import Any, ClassVar, Generic, Protocol, Self, TypeVar
 
 from drivers.errors import (
     DriverError,
@@ -41,6 +41,15 @@ from drivers.transport import Transport, drain_input, open_transport, with_seria
 log = logging.getLogger(__name__)
 
 ReplyT = TypeVar("ReplyT")
+
+# What both protocols' decoders give for bytes that are not a reply (raw bytes + reason).
+_GarbageRecord = (toledo.ToledoGarbage, sics.SicsGarbage)
+
+
+class _Decoder(Protocol):
+    def feed(self, data: bytes) -> Sequence[Any]: ...
+
+    def reset(self) -> Sequence[Any]: ...
 
 
 class _Garbage(Exception):
@@ -107,14 +116,23 @@ class Scale(ABC, Generic[ReplyT]):
 
     # --- protocol hooks ---------------------------------------------------------------
     @abstractmethod
+    def _new_decoder(self) -> _Decoder:
+        """The protocol's byte decoder (made first thing in __init__)."""
+
     def _init_protocol(self) -> None:
-        """Create the protocol's decoder (called first thing in __init__)."""
+        self._decoder = self._new_decoder()
 
-    @abstractmethod
-    def _decode(self, data: bytes) -> list[ReplyT | _Garbage]: ...
+    def _decode(self, data: bytes) -> list[ReplyT | _Garbage]:
+        out: list[ReplyT | _Garbage] = []
+        for outcome in self._decoder.feed(data):
+            if isinstance(outcome, _GarbageRecord):
+                out.append(_Garbage(f"{outcome.raw!r} ({outcome.reason})"))
+            else:
+                out.append(outcome)
+        return out
 
-    @abstractmethod
-    def _reset_decoder(self) -> None: ...
+    def _reset_decoder(self) -> None:
+        self._decoder.reset()
 
     @abstractmethod
     def _weight_request(self) -> bytes: ...
@@ -400,20 +418,8 @@ class Toledo8217Scale(Scale[toledo.ToledoReply]):
         "stopbits": 1,
     }
 
-    def _init_protocol(self) -> None:
-        self._decoder = toledo.ToledoDecoder()
-
-    def _decode(self, data: bytes) -> list[toledo.ToledoReply | _Garbage]:
-        out: list[toledo.ToledoReply | _Garbage] = []
-        for outcome in self._decoder.feed(data):
-            if isinstance(outcome, toledo.ToledoGarbage):
-                out.append(_Garbage(f"{outcome.raw!r} ({outcome.reason})"))
-            else:
-                out.append(outcome)
-        return out
-
-    def _reset_decoder(self) -> None:
-        self._decoder.reset()
+    def _new_decoder(self) -> toledo.ToledoDecoder:
+        return toledo.ToledoDecoder()
 
     def _weight_request(self) -> bytes:
         return toledo.WEIGHT_REQUEST
@@ -454,20 +460,8 @@ class SicsScale(Scale[sics.SicsReply]):
         "clear_tare": (sics.CMD_CLEAR_TARE, "TAC"),
     }
 
-    def _init_protocol(self) -> None:
-        self._decoder = sics.SicsDecoder()
-
-    def _decode(self, data: bytes) -> list[sics.SicsReply | _Garbage]:
-        out: list[sics.SicsReply | _Garbage] = []
-        for outcome in self._decoder.feed(data):
-            if isinstance(outcome, sics.SicsGarbage):
-                out.append(_Garbage(f"{outcome.raw!r} ({outcome.reason})"))
-            else:
-                out.append(outcome)
-        return out
-
-    def _reset_decoder(self) -> None:
-        self._decoder.reset()
+    def _new_decoder(self) -> sics.SicsDecoder:
+        return sics.SicsDecoder()
 
     def _weight_request(self) -> bytes:
         return sics.CMD_IMMEDIATE
