@@ -32,6 +32,7 @@ from typing import Any
 
 from bench.catalogue_data import write_synthetic_catalogue
 from bench.promotions_data import synthetic_promotions
+from bench.stats import percentile_ms
 from kiosk.app import seed_demo_store, settle_heap
 from kiosk.checkout import Checkout
 from kiosk.domain.barcodes import BarcodeConfig, parse_scan
@@ -49,11 +50,6 @@ from kiosk.domain.transaction import (
 from kiosk.store.catalogue import CatalogueStore
 from kiosk.store.catalogue_import import import_catalogue
 from kiosk.store.journal import Journal
-
-
-def p99_ms(samples: list[float]) -> float:
-    ordered = sorted(samples)
-    return round(ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))] * 1000, 4)
 
 
 def timed(fn: Callable[[], object], runs: int) -> list[float]:
@@ -89,7 +85,7 @@ def bench_barcodes(runs: int) -> dict[str, float]:
         parse_scan(scan, config)
         samples.append(time.perf_counter() - start)
     return {
-        "barcode_parse_p99_ms": p99_ms(samples),
+        "barcode_parse_p99_ms": percentile_ms(samples, 0.99),
         "barcode_parse_median_us": round(statistics.median(samples) * 1e6, 2),
     }
 
@@ -134,8 +130,8 @@ def bench_journal(tmp: Path, runs: int) -> dict[str, float]:
         raw_samples.append(time.perf_counter() - start)
     journal.close()
     raw.close()
-    journal_p99 = p99_ms(samples)
-    raw_p99 = p99_ms(raw_samples)
+    journal_p99 = percentile_ms(samples, 0.99)
+    raw_p99 = percentile_ms(raw_samples, 0.99)
     return {
         "journal_commit_p99_ms": journal_p99,
         "raw_sqlite_commit_p99_ms": raw_p99,
@@ -247,9 +243,9 @@ def bench_scan_and_pricing(tmp: Path, src: Path, runs: int, n_promotions: int) -
     lines = [BasketLine(f"l{i}", found[i % len(found)], 1 + i % 3, None, None) for i in range(200)]
     reprice = timed(lambda: price_basket(lines, promotions, ctx), max(50, runs // 4))
     return {
-        "scan_to_basket_p99_ms": p99_ms(scan_samples),
+        "scan_to_basket_p99_ms": percentile_ms(scan_samples, 0.99),
         "scan_to_basket_median_ms": round(statistics.median(scan_samples) * 1000, 4),
-        "reprice_200_lines_p99_ms": p99_ms(reprice),
+        "reprice_200_lines_p99_ms": percentile_ms(reprice, 0.99),
         "reprice_200_lines_median_ms": round(statistics.median(reprice) * 1000, 4),
         "active_promotions": n_promotions,
     }

@@ -31,15 +31,11 @@ import cv2
 import zxingcpp
 
 from bench.scanner import run as run_scanner_bench
+from bench.stats import percentile_ms
 from drivers.camera.reader import CameraReader
 from drivers.camera.synthetic import Frame, barcode_image, frame_with, write_video
 from drivers.printer.escpos_printer import ReceiptPrinter
 from drivers.printer.sim import PrinterSimulator, PtyPrinterSimulator, TcpPrinterSimulator
-
-
-def percentile_ms(samples: list[float], q: float) -> float:
-    ordered = sorted(samples)
-    return round(ordered[min(len(ordered) - 1, int(len(ordered) * q))] * 1000, 4)
 
 
 def camera_frames(count: int) -> list[Frame]:

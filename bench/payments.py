@@ -17,6 +17,7 @@ import time
 from datetime import datetime
 from pathlib import Path
 
+from bench.stats import percentile_ms
 from kiosk.app import open_checkout, seed_demo_store
 from kiosk.domain.transaction import ReceiptIssued, SessionClosed
 from kiosk.payment.provider import PaymentOutcome
@@ -46,11 +47,6 @@ class TimedProvider:
             return self.inner.query(intent_id)
         finally:
             self.spent += time.perf_counter() - start
-
-
-def p99(samples: list[float]) -> float:
-    ordered = sorted(samples)
-    return ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -85,8 +81,8 @@ def main(argv: list[str] | None = None) -> int:
             {
                 "quick": args.quick,
                 "payments": runs,
-                "orchestration_overhead_p99_ms": round(p99(overheads) * 1000, 3),
-                "orchestration_overhead_median_ms": round(overheads[len(overheads) // 2] * 1000, 3),
+                "orchestration_overhead_p99_ms": percentile_ms(overheads, 0.99),
+                "orchestration_overhead_median_ms": percentile_ms(overheads, 0.5),
                 "includes": "intent + outcome + sale + outbox journalled with synchronous=FULL",
             },
             indent=2,

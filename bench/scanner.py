@@ -19,16 +19,12 @@ import sys
 import time
 from typing import Any
 
+from bench.stats import percentile_ms
 from drivers.scanner.serial_scanner import SerialScanner, SerialScannerModel
 from drivers.simlink import PtyLink
 from drivers.transport import open_transport
 
 BAUDRATE = 9600
-
-
-def _percentile_ms(samples: list[float], q: float) -> float:
-    ordered = sorted(samples)
-    return round(ordered[min(len(ordered) - 1, int(len(ordered) * q))] * 1000, 4)
 
 
 def measure(samples: int, *, baudrate: int = BAUDRATE) -> dict[str, Any]:
@@ -61,7 +57,7 @@ def measure(samples: int, *, baudrate: int = BAUDRATE) -> dict[str, Any]:
     finally:
         link.close()
     wire_ms = frame_len * 10 / baudrate * 1000
-    p99 = _percentile_ms(latencies, 0.99) if latencies else None
+    p99 = percentile_ms(latencies, 0.99) if latencies else None
     return {
         "scanner_event_p50_ms": round(statistics.median(latencies) * 1000, 4)
         if latencies
