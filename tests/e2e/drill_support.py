@@ -11,6 +11,7 @@ import json
 import os
 import random
 import signal
+import sqlite3
 import subprocess
 import sys
 import threading
@@ -18,6 +19,9 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+from kiosk.app import demo_file
+from kiosk.commands.drill import code_pool, plan_for
 
 MAX_RUNS = 300  # bounded: a drill finishes long before this many restarts
 
@@ -120,3 +124,31 @@ def stop(proc: subprocess.Popen[str]) -> None:
         proc.wait()
     if proc.stdout is not None:
         proc.stdout.close()
+
+
+def journalled_payments(journal_path: Path) -> tuple[set[str], dict[str, tuple[str, int]]]:
+    """The sales, and every payment in them: intent id -> (method, amount)."""
+    conn = sqlite3.connect(journal_path)
+    try:
+        sales: set[str] = set()
+        payments: dict[str, tuple[str, int]] = {}
+        for tx_id, body in conn.execute("SELECT tx_id, body FROM sale"):
+            sales.add(tx_id)
+            sale = json.loads(body)
+            assert sum(p["amount_minor"] for p in sale["payments"]) == sale["priced"]["total_minor"]
+            for p in sale["payments"]:
+                assert p["intent_id"] not in payments, "one intent in two sales"
+                payments[p["intent_id"]] = (p["method"], p["amount_minor"])
+        outbox = [k for (k,) in conn.execute("SELECT key FROM outbox WHERE kind = 'sale'")]
+        assert sorted(outbox) == sorted(sales)
+    finally:
+        conn.close()
+    return sales, payments
+
+
+def planned_sales(seed: int, transactions: int, pay: str = "stub") -> set[str]:
+    """The transactions the drill's plan pays for (the rest it cancels)."""
+    pool = code_pool(demo_file("demo_catalogue.csv"))
+    return {
+        f"K01-drill-{k:06d}" for k in range(transactions) if not plan_for(seed, k, pool, pay).cancel
+    }
