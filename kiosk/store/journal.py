@@ -263,19 +263,22 @@ class Journal:
 
         Replays only the events after the last point at rest (no open transaction).
         """
-        rest = self._conn.execute(
-            "SELECT seq, tx_id, kind, body, crc FROM journal WHERE at_rest = 1"
-            " ORDER BY seq DESC LIMIT 1"
-        ).fetchone()
+        quarantined = 0
+        while True:  # the last point at rest that passes its check (damage is set aside)
+            rest = self._conn.execute(
+                "SELECT seq, tx_id, kind, body, crc FROM journal WHERE at_rest = 1"
+                " ORDER BY seq DESC LIMIT 1"
+            ).fetchone()
+            if rest is None:
+                break
+            problem = self._check_row(rest, expected_seq=rest[0])
+            if problem is None:
+                break
+            quarantined += self._quarantine_from(rest[0], problem)
         state = INITIAL
         start = 0
-        quarantined = 0
         if rest is not None:
             start = rest[0]
-            problem = self._check_row(rest, expected_seq=rest[0])
-            if problem:
-                quarantined = self._quarantine_from(rest[0], problem)
-                return self.restore_after_quarantine(quarantined)
             if rest[2] == "out_of_service":
                 event = decode_event(rest[2], rest[3])
                 assert isinstance(event, OutOfService)
@@ -292,21 +295,12 @@ class Journal:
                 except KioskError as exc:
                     problem = f"does not replay: {exc}"
             if problem is not None:
-                quarantined = self._quarantine_from(row[0], problem)
+                quarantined += self._quarantine_from(row[0], problem)
                 break
             expected += 1
         last = self._conn.execute("SELECT COALESCE(MAX(seq), 0) FROM journal").fetchone()[0]
         self._last_seq = last
         return Restored(state, last, quarantined, self._salvaged_from)
-
-    def restore_after_quarantine(self, quarantined: int) -> Restored:
-        restored = self.restore()
-        return Restored(
-            restored.state,
-            restored.last_seq,
-            restored.quarantined + quarantined,
-            restored.salvaged_from,
-        )
 
     @staticmethod
     def _check_row(row: tuple[int, str | None, str, str, int], expected_seq: int) -> str | None:

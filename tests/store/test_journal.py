@@ -239,3 +239,19 @@ def test_garbage_file_is_renamed_aside_and_a_fresh_journal_started(journal_path:
     assert restored.salvaged_from is not None
     assert restored.salvaged_from.read_bytes().startswith(b"this is not a database")
     journal.close()
+
+
+def test_corrupt_point_at_rest_falls_back_to_the_one_before(journal_path: Path) -> None:
+    states = _fill(journal_path, sales=2, open_lines=2)
+    conn = sqlite3.connect(journal_path)
+    (last_rest,) = conn.execute("SELECT MAX(seq) FROM journal WHERE at_rest = 1").fetchone()
+    conn.execute("UPDATE journal SET body = body || ' ' WHERE seq = ?", (last_rest,))
+    conn.commit()
+    conn.close()
+
+    journal = Journal.open(journal_path)
+    restored = journal.restore()
+    assert restored.quarantined == len(states) - last_rest  # that row and all after it
+    assert restored.state == states[last_rest - 1]
+    assert journal.last_seq == last_rest - 1
+    journal.close()
