@@ -19,6 +19,7 @@ from kiosk.errors import KioskError, PromotionError
 from kiosk.store.catalogue import CatalogueStore
 from kiosk.store.catalogue_import import import_catalogue
 from kiosk.store.journal import Journal
+from kiosk.store.lane_lock import LaneLock
 
 log = logging.getLogger(__name__)
 
@@ -111,8 +112,13 @@ def open_checkout(
             f"{config.source}: catalogue {config.paths.catalogue} does not exist;"
             " import one with `kiosk catalogue import FILE --db PATH`"
         )
-    catalogue = CatalogueStore.open(config.paths.catalogue)
-    journal = Journal.open(config.paths.journal)
+    lock = LaneLock.acquire(config.paths.journal)  # one writer per journal
+    try:
+        catalogue = CatalogueStore.open(config.paths.catalogue)
+        journal = Journal.open(config.paths.journal)
+    except BaseException:
+        lock.release()
+        raise
     checkout = Checkout(
         config,
         journal,
@@ -122,6 +128,7 @@ def open_checkout(
         new_id=ids,
         on_effect=on_effect,
         on_commit=on_commit,
+        on_close=lock.release,
     )
     checkout.restore()
     settle_heap()

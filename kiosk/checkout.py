@@ -98,8 +98,10 @@ class Checkout:
         new_id: Callable[[], str],
         on_effect: Callable[[Effect, Transaction], None] | None = None,
         on_commit: Callable[[int, Event, Transaction], None] | None = None,
+        on_close: Callable[[], None] | None = None,
     ) -> None:
         self.config = config
+        self._on_close = on_close
         self.journal = journal
         self.catalogue = catalogue
         self.promotions = promotions
@@ -123,6 +125,9 @@ class Checkout:
     def close(self) -> None:
         self.journal.close()
         self.catalogue.close()
+        if self._on_close is not None:
+            self._on_close()
+            self._on_close = None
 
     def restore(self) -> Restored:
         """Rebuild the open transaction from the journal (call once, at start-up)."""
@@ -354,32 +359,53 @@ class Checkout:
         The refund is journalled before the provider hears of it; a refund whose outcome
         is unknown stays pending (no new shopper) until `resolve_pending_refund`.
         """
+        self.begin_refund(
+            provider.method,
+            tx_id=tx_id,
+            intent_id=intent_id,
+            amount_minor=amount_minor,
+            attendant_id=attendant_id,
+        )
+        return self.resolve_pending_refund(provider) or PaymentOutcome("unknown")
+
+    def refundable_minor(self, tx_id: str, intent_id: str) -> int:
+        """What is left to refund of one payment of a recorded sale (0: nothing)."""
+        sale = self.journal.sale(tx_id)
+        payment = (
+            None
+            if sale is None
+            else next((p for p in sale.payments if p.intent_id == intent_id), None)
+        )
+        if payment is None:
+            return 0
+        return payment.amount_minor - self.journal.refunded_minor(intent_id)
+
+    def begin_refund(
+        self, method: str, *, tx_id: str, intent_id: str, amount_minor: int, attendant_id: str
+    ) -> RefundStarted:
+        """Check the refund against the recorded sale and journal it (nothing sent yet)."""
         sale = self.journal.sale(tx_id)
         if sale is None:
             raise RefundRefused(f"no recorded sale {tx_id!r}")
         payment = next((p for p in sale.payments if p.intent_id == intent_id), None)
         if payment is None:
             raise RefundRefused(f"sale {tx_id} has no payment {intent_id!r}")
-        if payment.method != provider.method:
-            raise RefundRefused(
-                f"payment {intent_id} was by {payment.method}, not {provider.method}"
-            )
-        left = payment.amount_minor - self.journal.refunded_minor(intent_id)
+        if payment.method != method:
+            raise RefundRefused(f"payment {intent_id} was by {payment.method}, not {method}")
+        left = self.refundable_minor(tx_id, intent_id)
         if not 0 < amount_minor <= left:
             raise RefundRefused(f"payment {intent_id}: refund must be between 1 and {left}")
-        refund_id = self._new_id()
-        self.dispatch(
-            RefundStarted(
-                self._clock(),
-                refund_id,
-                tx_id,
-                intent_id,
-                payment.method,
-                amount_minor,
-                attendant_id,
-            )
+        started = RefundStarted(
+            self._clock(),
+            self._new_id(),
+            tx_id,
+            intent_id,
+            payment.method,
+            amount_minor,
+            attendant_id,
         )
-        return self.resolve_pending_refund(provider) or PaymentOutcome("unknown")
+        self.dispatch(started)
+        return started
 
     def resolve_pending_refund(self, provider: RefundProvider) -> PaymentOutcome | None:
         """Ask the provider (again: refunds are idempotent by refund id) and settle."""
@@ -387,14 +413,18 @@ class Checkout:
         if pending is None:
             return None
         outcome = provider.refund(pending.intent_id, pending.refund_id, pending.amount_minor)
+        self.settle_refund(pending.refund_id, outcome)
+        return outcome
+
+    def settle_refund(self, refund_id: str, outcome: PaymentOutcome) -> None:
+        """Journal a refund's outcome; an unknown one stays pending (ask again later)."""
         if outcome.status == "approved":
-            self.dispatch(RefundSettled(self._clock(), pending.refund_id, True, outcome.reference))
+            self.dispatch(RefundSettled(self._clock(), refund_id, True, outcome.reference))
         elif outcome.status in ("declined", "not_found"):
             reason = outcome.reason or outcome.status
-            self.dispatch(RefundSettled(self._clock(), pending.refund_id, False, reason=reason))
+            self.dispatch(RefundSettled(self._clock(), refund_id, False, reason=reason))
         else:
-            log.warning("refund outcome unknown", extra={"refund": pending.refund_id})
-        return outcome
+            log.warning("refund outcome unknown", extra={"refund": refund_id})
 
     def finish(self, printed: bool) -> None:
         self.dispatch(ReceiptIssued(self._clock(), printed))

@@ -26,6 +26,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "kiosk.commands.hardware",
     "kiosk.commands.run",
     "kiosk.commands.pinpad",
+    "kiosk.commands.refund",
 )
 
 log = logging.getLogger("kiosk.cli")

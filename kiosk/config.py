@@ -19,6 +19,7 @@ from kiosk.device_config import DevicesConfig
 from kiosk.domain.barcodes import BarcodeConfig
 from kiosk.domain.money import CURRENCIES, Rounding
 from kiosk.errors import ConfigError
+from kiosk.payment.config import PaymentConfig
 
 T = TypeVar("T")
 
@@ -63,6 +64,7 @@ class KioskConfig:
     receipt: ReceiptConfig
     paths: PathsConfig
     devices: DevicesConfig = field(default_factory=DevicesConfig)
+    payment: PaymentConfig = field(default_factory=PaymentConfig)
 
     @property
     def paper_mm(self) -> int:
@@ -96,7 +98,7 @@ def _percent(where: str, value: object) -> Fraction:
     return rate
 
 
-_SECTIONS = ("kiosk", "store", "tax", "barcodes", "receipt", "paths", "devices")
+_SECTIONS = ("kiosk", "store", "tax", "barcodes", "receipt", "paths", "devices", "payment")
 
 
 def load_config(path: Path, *, data_dir: Path | None = None) -> KioskConfig:
@@ -163,7 +165,15 @@ def parse_config(
     paths.finish()
 
     devices = DevicesConfig.from_mapping(raw.get("devices", {}), f"{source}: [devices]")
-    return KioskConfig(source, kiosk_id, store_cfg, barcodes, receipt_cfg, paths_cfg, devices)
+    # No [payment]: nothing is offered until one is written (KioskPayments.open says so).
+    payment = (
+        PaymentConfig.from_mapping(raw["payment"], source, base=base)
+        if "payment" in raw
+        else PaymentConfig()
+    )
+    return KioskConfig(
+        source, kiosk_id, store_cfg, barcodes, receipt_cfg, paths_cfg, devices, payment
+    )
 
 
 def demo_config_path() -> Path:

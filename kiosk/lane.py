@@ -25,9 +25,8 @@ from kiosk.domain.transaction import AttendantReason, Effect, Status, Transactio
 from kiosk.errors import KioskError
 from kiosk.lane_devices import LaneDevices
 from kiosk.lane_flow import LaneFlow, LaneSettings
-from kiosk.lane_payments import PaymentMethods
 from kiosk.lane_view import LaneSnapshot, Notice, Screen
-from kiosk.payment.provider import PaymentOutcome
+from kiosk.payment.provider import PaymentMethods, PaymentOutcome
 from kiosk.security.attendants import AttendantBook
 
 log = logging.getLogger(__name__)
@@ -191,6 +190,25 @@ class Lane:
     def close_attendant_panel(self) -> None:
         self._do("close_attendant_panel", lambda f: f.open_panel(False))
 
+    def open_refunds(self, pin: str | None = None) -> None:
+        """The attendant panel's refund desk (between shoppers, refund permission)."""
+        self._do("open_refunds", lambda f: f.open_refunds(pin))
+
+    def close_refunds(self) -> None:
+        self._do("close_refunds", lambda f: f.refunds.close())
+
+    def choose_refund_sale(self, tx_id: str) -> None:
+        """Pick a recorded sale to refund (as scanning its receipt's QR code does)."""
+        self._do("choose_refund_sale", lambda f: f.refunds.choose(tx_id))
+
+    def refund_payment(self, intent_id: str, pin: str | None = None) -> None:
+        """Refund what is left of one payment of the chosen sale, to its method."""
+        self._do("refund_payment", lambda f: f.refund_payment(intent_id, pin))
+
+    def retry_refund(self, pin: str | None = None) -> None:
+        """Ask the terminal/provider again about a refund whose outcome is unknown."""
+        self._do("retry_refund", lambda f: f.retry_refund(pin))
+
     def void_line(self, line_id: str, pin: str | None = None) -> None:
         self._do("void_line", lambda f: f.void_line(line_id, pin))
 
@@ -237,6 +255,7 @@ class Lane:
                 monotonic=self._monotonic,
                 new_id=self._new_id,
                 start_payment=self._start_payment,
+                post=lambda name, fn: self._actions.put((name, fn)),
             )
             self._flow.boot()
         except Exception as exc:

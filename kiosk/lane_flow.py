@@ -41,7 +41,7 @@ from kiosk.domain.transaction import (
 )
 from kiosk.errors import KioskError
 from kiosk.lane_devices import LaneDevices
-from kiosk.lane_payments import CARD, PaymentMethods
+from kiosk.lane_refunds import RefundDesk
 from kiosk.lane_view import (
     AttendantView,
     LaneSnapshot,
@@ -58,7 +58,8 @@ from kiosk.lane_view import (
     produce_tile,
 )
 from kiosk.logging_setup import mask
-from kiosk.payment.provider import PaymentOutcome, PaymentProvider
+from kiosk.payment.config import CARD
+from kiosk.payment.provider import PaymentMethods, PaymentOutcome, PaymentProvider
 from kiosk.receipts.escpos import render_escpos
 from kiosk.receipts.from_sale import receipt_for_sale
 from kiosk.security.attendants import (
@@ -141,6 +142,7 @@ class LaneFlow:
         start_payment: Callable[
             [Callable[[], PaymentOutcome], Callable[[PaymentOutcome], None]], None
         ],
+        post: Callable[[str, Callable[[], None]], None],
     ) -> None:
         self.checkout = checkout
         self.settings = settings
@@ -150,6 +152,8 @@ class LaneFlow:
         self._monotonic = monotonic
         self._new_id = new_id or (lambda: uuid.uuid4().hex)
         self._start_payment = start_payment
+        self._post = post  # run an action on the worker thread (from any thread)
+        self.refunds = RefundDesk(checkout, payments, start_payment=start_payment, tell=self._tell)
         self.locale = settings.locale or checkout.config.store.locale
         self.large_text = False
         self.notice: Notice | None = None
@@ -189,6 +193,7 @@ class LaneFlow:
 
     def boot(self) -> None:
         """After a restart: bring the restored transaction to where a shopper can go on."""
+        self.refunds.boot()
         state = self.state
         status = state.status
         pending = state.pending_payment
@@ -211,6 +216,8 @@ class LaneFlow:
     # ------------------------------------------------------------ shopping
 
     def scan(self, data: str) -> None:
+        if self.nav.panel and self.refunds.active:
+            return self.refunds.scan(data)
         if self.nav.panel:
             return self._tell("scan_ignored_panel")
         if self.paying is not None and self.paying.awaiting_code:
@@ -374,8 +381,12 @@ class LaneFlow:
         # Journalled before any byte goes to a pinpad or provider (SPEC section 5).
         intent_id, amount = self.checkout.begin_payment(method)
         currency = self.checkout.config.store.currency
-        prompts: list[str] = []
-        provider: PaymentProvider = self.payments.provider(method, code, prompts.append)
+
+        def prompt(key: str) -> None:
+            # On the payment thread: the terminal's prompt reaches the screen at once.
+            self._post("payment_prompt", lambda: self._show_prompt(intent_id, key))
+
+        provider: PaymentProvider = self.payments.provider(method, code, prompt)
 
         def call() -> PaymentOutcome:
             outcome = provider.charge(intent_id, amount, currency)
@@ -384,11 +395,14 @@ class LaneFlow:
             return outcome
 
         def settle(outcome: PaymentOutcome) -> None:
-            if prompts and self.paying is not None:
-                self.paying.prompt = prompts[-1]
             self._settle(intent_id, amount, outcome)
 
         self._start_payment(call, settle)
+
+    def _show_prompt(self, intent_id: str, key: str) -> None:
+        pending = self.state.pending_payment
+        if self.paying is not None and pending is not None and pending.intent_id == intent_id:
+            self.paying.prompt = key
 
     def _settle(self, intent_id: str, amount: int, outcome: PaymentOutcome) -> None:
         # The checkout journals the outcome (unknown: an attendant is called, never a guess).
@@ -461,6 +475,27 @@ class LaneFlow:
         self.nav.panel = on
         if not on:
             self.attendant = None
+            self.refunds.close()
+
+    def open_refunds(self, pin: str | None) -> None:
+        """The refund desk, between shoppers, for an attendant allowed to refund."""
+        who = self._who(pin)
+        if who is None or not self._allowed(who, Permission.REFUND):
+            return None
+        if self.state.status not in (Status.IDLE, Status.OUT_OF_SERVICE):
+            return self._tell("refund_between_shoppers")
+        self.refunds.open()
+        return None
+
+    def refund_payment(self, intent_id: str, pin: str | None) -> None:
+        who = self._who(pin)
+        if who is not None and self._allowed(who, Permission.REFUND):
+            self.refunds.refund(intent_id, who.attendant_id)
+
+    def retry_refund(self, pin: str | None) -> None:
+        who = self._who(pin)
+        if who is not None and self._allowed(who, Permission.REFUND):
+            self.refunds.retry()
 
     def approve(self, pin: str | None, reason: AttendantReason | None) -> None:
         pending = self.state.attendant_reason
@@ -650,6 +685,7 @@ class LaneFlow:
             receipt=self.nav.receipt,
             devices=self.devices.health() if self.nav.panel else (),
             out_of_service_reason=state.out_of_service_reason,
+            refund=self.refunds.view(locale) if self.nav.panel else None,
         )
 
 

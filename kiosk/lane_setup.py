@@ -1,9 +1,10 @@
 """Put a lane together for the demo store: `kiosk run`, the offscreen journey, tests, bench.
 
 `demo_lane(data_dir)` seeds the demo store (catalogue, promotions) and its demo
-attendants, opens the STAND-IN payment methods and returns a started-on-request
-`DemoLane`. A store kiosk wires the same `Lane` with its own config, attendant list,
-payment providers and `ManagedDevices`.
+attendants, opens its payment methods from `[payment]` (the demo store's: the ZVT
+terminal and QR provider simulators, in-process, behind the real clients) and returns
+a started-on-request `DemoLane`. A store kiosk wires the same `Lane` with its own
+config, attendant list, payment providers and `ManagedDevices`.
 """
 
 from __future__ import annotations
@@ -20,8 +21,8 @@ from kiosk.config import KioskConfig
 from kiosk.lane import EffectHook, Lane
 from kiosk.lane_devices import LaneDevices, MemoryDevices
 from kiosk.lane_flow import LaneSettings
-from kiosk.lane_payments import StandInPayments
 from kiosk.lane_view import LaneSnapshot
+from kiosk.payment.kiosk_payments import KioskPayments
 from kiosk.security.attendants import load_attendants, seed_demo_attendants
 
 ATTENDANTS_FILE = "attendants.toml"
@@ -31,12 +32,12 @@ ATTENDANTS_FILE = "attendants.toml"
 class DemoLane:
     lane: Lane
     config: KioskConfig
-    payments: StandInPayments
+    payments: KioskPayments
     devices: LaneDevices
     closed: bool = field(default=False)
 
     def close(self) -> None:
-        """Stop the lane and close the stand-in ledger; idempotent."""
+        """Stop the lane, then the payment clients (and simulators); idempotent."""
         if self.closed:
             return
         self.closed = True
@@ -57,7 +58,7 @@ def demo_lane(
     """A lane on the demo store in `data_dir` (seeded if new). Call `.lane.start()`."""
     config = seed_demo_store(data_dir)
     attendants = load_attendants(seed_demo_attendants(data_dir / ATTENDANTS_FILE))
-    payments = StandInPayments(data_dir / "standin-payments.db")
+    payments = KioskPayments.open(config.payment, data_dir=data_dir, currency=config.store.currency)
 
     def opener(hook: EffectHook) -> Checkout:
         return open_checkout(config, clock=clock, ids=ids, on_effect=hook)

@@ -117,6 +117,33 @@ class DeviceView:
 
 
 @dataclass(frozen=True, slots=True)
+class RefundSaleView:
+    tx_id: str
+    when: str  # "11-27 14:05", kiosk-local
+    total: str
+
+
+@dataclass(frozen=True, slots=True)
+class RefundPaymentView:
+    intent_id: str
+    method: str
+    paid: str
+    refundable: str
+    refundable_minor: int
+
+
+@dataclass(frozen=True, slots=True)
+class RefundView:
+    """The attendant's refund desk: pick a sale (scan its receipt), refund a payment."""
+
+    recent: tuple[RefundSaleView, ...]  # the last sales, newest first
+    sale: RefundSaleView | None = None
+    payments: tuple[RefundPaymentView, ...] = ()
+    busy: bool = False  # a refund is with the terminal/provider now
+    unresolved: str | None = None  # amount of a refund whose outcome is not known yet
+
+
+@dataclass(frozen=True, slots=True)
 class LaneSnapshot:
     """Everything a screen shows, for one moment. `seq` grows with every snapshot."""
 
@@ -149,6 +176,7 @@ class LaneSnapshot:
     devices: tuple[DeviceView, ...] = ()
     out_of_service_reason: str | None = None
     last_receipt_tx: str | None = None
+    refund: RefundView | None = None
     extras: tuple[tuple[str, str], ...] = field(default=())
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import threading
+import time
 import uuid
 from collections.abc import Iterator
 from datetime import datetime
@@ -18,6 +19,7 @@ from kiosk.lane_devices import MemoryDevices
 from kiosk.lane_flow import LaneSettings, phone_member_id
 from kiosk.lane_setup import DemoLane, demo_lane
 from kiosk.lane_view import LaneSnapshot, Screen
+from kiosk.payment.kiosk_payments import PaymentSimulators
 from kiosk.store.journal import Journal
 
 NOW = datetime(2026, 11, 27, 11, 0).astimezone()  # a Friday morning: no evening bakery deal
@@ -69,6 +71,13 @@ class Harness:
             if snap.payment is None or snap.payment.prompt in (None, "show_code"):
                 return snap
         raise AssertionError("payment never settled")
+
+    @property
+    def sims(self) -> PaymentSimulators:
+        """The demo store's in-process ZVT terminal and QR provider simulators."""
+        sims = self.demo.payments.simulators
+        assert sims is not None
+        return sims
 
     def close(self) -> None:
         self.demo.close()
@@ -161,16 +170,33 @@ def test_wechat_waits_for_the_payment_code_then_charges_it(harness: Harness) -> 
     snap = harness.settle()
     assert snap.notice is not None
     assert snap.notice.key == "not_a_payment_code"
-    assert harness.demo.payments.ledger() == {}
+    assert harness.sims.ledger() == []
     harness.lane.scan(WECHAT_CODE)
     snap = harness.settle()
     assert snap.screen is Screen.RECEIPT
-    ((method, amount, status),) = harness.demo.payments.ledger().values()
-    assert (method, amount, status) == ("wechat", 350, "approved")
+    assert harness.sims.ledger() == [("wechat", 350, "approved")]
+
+
+def test_card_terminal_prompts_reach_the_screen_while_the_card_is_being_paid(
+    harness: Harness,
+) -> None:
+    harness.lane.scan(TOAST)
+    harness.lane.go_to_payment()
+    harness.lane.choose_payment("card")
+    assert harness.settle().screen is Screen.RECEIPT
+    shown = [
+        s.payment.prompt
+        for s in harness.seen
+        if s.screen is Screen.PAYING and s.payment is not None and s.payment.prompt
+    ]
+    # The simulator says: insert card, watch the PIN pad, waiting for the host, remove
+    # card; each arrives as its own snapshot while the payment is still running.
+    deduped = [p for i, p in enumerate(shown) if i == 0 or shown[i - 1] != p]
+    assert deduped == ["insert_card", "enter_pin", "processing", "remove_card"]
 
 
 def test_declined_card_then_alipay_completes_with_one_sale(harness: Harness) -> None:
-    harness.demo.payments.script("card", "declined")
+    harness.sims.zvt.queue("decline")
     harness.lane.scan(TOAST)
     harness.lane.go_to_payment()
     harness.lane.choose_payment("card")
@@ -184,8 +210,10 @@ def test_declined_card_then_alipay_completes_with_one_sale(harness: Harness) -> 
     harness.lane.scan("281234567890123456")
     snap = harness.settle()
     assert snap.screen is Screen.RECEIPT
-    statuses = sorted(s for _, _, s in harness.demo.payments.ledger().values())
-    assert statuses == ["approved", "declined"]
+    assert [(m, s) for m, _, s in harness.sims.ledger()] == [
+        ("alipay", "approved"),
+        ("card", "declined"),
+    ]
     journal = Journal.open(harness.demo.config.paths.journal)
     try:
         assert len(journal.sale_ids()) == 1
@@ -404,7 +432,10 @@ def test_payment_unresolved_at_power_cut_is_resolved_before_the_next_shopper(
     tmp_path: Path,
 ) -> None:
     first = Harness(tmp_path / "k").start()
-    first.demo.payments.set_offline(True)  # the card host cannot be reached
+    # The terminal charges the card, then its link goes down for longer than the lane
+    # waits: the lane cannot know whether the shopper paid.
+    first.sims.zvt.down_s = 5.0
+    first.sims.zvt.queue("drop-after-charge")
     first.lane.scan(TOAST)
     first.lane.go_to_payment()
     first.lane.choose_payment("card")
@@ -412,22 +443,22 @@ def test_payment_unresolved_at_power_cut_is_resolved_before_the_next_shopper(
     assert snap.overlay is AttendantReason.PAYMENT_UNRESOLVED
     assert snap.notice is not None
     assert snap.notice.key == "payment_unresolved"
+    first.lane.approve(ATTENDANT_PIN)  # an attendant may not clear payment issues
+    assert first.settle().overlay is AttendantReason.PAYMENT_UNRESOLVED
     first.close()  # power cut with the intent journalled and its outcome unknown
     second = Harness(tmp_path / "k").start()
     try:
-        snap = second.settle()
-        assert snap.overlay is AttendantReason.PAYMENT_UNRESOLVED  # an attendant confirms
-        assert snap.notice is not None
-        assert snap.notice.key == "payment_declined"
-        assert second.demo.payments.ledger() == {}  # queried: never charged, never guessed
-        second.lane.approve(ATTENDANT_PIN)  # an attendant may not clear payment issues
-        assert second.settle().overlay is AttendantReason.PAYMENT_UNRESOLVED
-        second.lane.approve(SUPERVISOR_PIN)
+        # At start-up the lane asks the terminal (repeat receipt) before anything else:
+        # the charge is found, so the sale completes, once.
         snap = second.settle()
         assert snap.overlay is None
-        assert snap.screen is Screen.PAYMENT_CHOICE
-        second.lane.choose_payment("card")
-        assert second.settle().screen is Screen.RECEIPT
+        assert snap.screen is Screen.RECEIPT
+        assert second.sims.ledger() == [("card", 1290, "approved")]
+        journal = Journal.open(second.demo.config.paths.journal)
+        try:
+            assert len(journal.sale_ids()) == 1
+        finally:
+            journal.close()
     finally:
         second.close()
 
@@ -453,3 +484,110 @@ def test_snapshot_callback_runs_on_the_lane_worker(tmp_path: Path) -> None:
         assert set(threads) == {"lane-worker"}
     finally:
         h.close()
+
+
+def wait_refund_settled(harness: Harness) -> LaneSnapshot:
+    for _ in range(100):
+        snap = harness.settle()
+        if snap.refund is None or not snap.refund.busy:
+            return snap
+        time.sleep(0.05)
+    raise AssertionError(f"refund never settled: {snap.refund} {snap.notice}")
+
+
+def test_card_refund_with_a_lost_answer_blocks_the_lane_until_retried_and_refunds_once(
+    harness: Harness,
+) -> None:
+    harness.lane.scan(TOAST)
+    harness.lane.go_to_payment()
+    harness.lane.choose_payment("card")
+    receipt = harness.settle().receipt
+    assert receipt is not None
+    harness.lane.finish_receipt()
+    harness.lane.open_attendant_panel()
+    harness.lane.attendant_login(SUPERVISOR_PIN)
+    harness.lane.open_refunds()
+    harness.lane.choose_refund_sale(receipt.tx_id)
+    desk = harness.settle().refund
+    assert desk is not None
+    (payment,) = desk.payments
+    assert (payment.method, payment.refundable) == ("card", "¥12.90")
+    harness.sims.zvt.queue("drop-before-completion")  # refunded, but the answer is lost
+    harness.lane.refund_payment(payment.intent_id)
+    snap = wait_refund_settled(harness)
+    assert snap.notice is not None
+    assert snap.notice.key == "refund_unresolved"
+    assert snap.refund is not None
+    assert snap.refund.unresolved == "¥12.90"
+    harness.lane.close_attendant_panel()
+    harness.lane.scan(MILK)  # no shopper while a refund is unresolved
+    snap = harness.settle()
+    assert snap.lines == ()
+    harness.lane.open_attendant_panel()
+    harness.lane.attendant_login(SUPERVISOR_PIN)
+    harness.lane.retry_refund()
+    snap = wait_refund_settled(harness)
+    assert snap.notice is not None
+    assert snap.notice.key == "refund_done"
+    assert snap.refund is None  # nothing pending, and the desk was not opened this time
+    assert list(harness.sims.zvt.ledger.refunded().values()) == [1290]  # refunded once
+    harness.lane.close_attendant_panel()
+    harness.lane.scan(MILK)
+    assert len(harness.settle().lines) == 1
+
+
+def test_refund_desk_needs_the_refund_permission_and_an_empty_lane(harness: Harness) -> None:
+    harness.lane.open_attendant_panel()
+    harness.lane.attendant_login(ATTENDANT_PIN)
+    harness.lane.open_refunds()
+    snap = harness.settle()
+    assert snap.refund is None
+    assert snap.notice is not None
+    assert snap.notice.key == "not_permitted"
+    harness.lane.close_attendant_panel()
+    harness.lane.scan(TOAST)
+    harness.lane.open_attendant_panel()
+    harness.lane.attendant_login(SUPERVISOR_PIN)
+    harness.lane.open_refunds()
+    snap = harness.settle()
+    assert snap.refund is None
+    assert snap.notice is not None
+    assert snap.notice.key == "refund_between_shoppers"
+
+
+def test_refund_unresolved_at_power_cut_is_settled_at_start_up_without_a_second_refund(
+    tmp_path: Path,
+) -> None:
+    first = Harness(tmp_path / "k").start()
+    try:
+        first.lane.scan(TOAST)
+        first.lane.go_to_payment()
+        first.lane.choose_payment("card")
+        receipt = first.settle().receipt
+        assert receipt is not None
+        first.lane.finish_receipt()
+        first.lane.open_attendant_panel()
+        first.lane.attendant_login(SUPERVISOR_PIN)
+        first.lane.open_refunds()
+        first.lane.choose_refund_sale(receipt.tx_id)
+        desk = first.settle().refund
+        assert desk is not None
+        first.sims.zvt.queue("drop-before-completion")
+        first.lane.refund_payment(desk.payments[0].intent_id)
+        snap = wait_refund_settled(first)
+        assert snap.notice is not None
+        assert snap.notice.key == "refund_unresolved"
+    finally:
+        first.close()  # power cut with the refund journalled and its outcome unknown
+    second = Harness(tmp_path / "k").start()
+    try:
+        second.lane.scan(MILK)  # the start-up asked the terminal: the lane is free again
+        assert len(second.settle().lines) == 1
+        assert list(second.sims.zvt.ledger.refunded().values()) == [1290]
+        journal = Journal.open(second.demo.config.paths.journal)
+        try:
+            assert [r.amount_minor for r in journal.refunds_on(NOW.date())] == [1290]
+        finally:
+            journal.close()
+    finally:
+        second.close()

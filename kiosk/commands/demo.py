@@ -13,9 +13,6 @@ import argparse
 import tempfile
 from pathlib import Path
 
-from drivers.pinpad.zvt.sim import ZvtSimulator
-from drivers.pinpad.zvt.terminal import ZvtTerminal
-from drivers.simlink import TcpLink
 from kiosk.app import open_checkout, seed_demo_store
 from kiosk.checkout import Checkout
 from kiosk.config import KioskConfig
@@ -24,10 +21,7 @@ from kiosk.domain.money import Money
 from kiosk.domain.receipt import Paper, render_text
 from kiosk.domain.transaction import Cancelled, SessionClosed, Status
 from kiosk.errors import KioskError
-from kiosk.payment.methods import CardProvider, QrProvider
-from kiosk.payment.qr import PollPolicy, WeChatPayMicropay
-from kiosk.payment.qr.sim import PaymentProviderSimulator
-from kiosk.payment.qr.sim_keys import SimCredentials
+from kiosk.payment.kiosk_payments import KioskPayments
 from kiosk.receipts.escpos import render_escpos
 from kiosk.receipts.from_sale import receipt_for_sale
 
@@ -44,30 +38,6 @@ MEMBER_CODE = "M8800123456"
 # A WeChat Pay payment code (18 digits from 10-15); the provider simulator approves codes
 # ending in 91. It is never stored: only the provider order number is journalled.
 DEMO_WECHAT_CODE = "134567890123456791"
-
-
-class DemoPaymentSimulators:
-    """The ZVT terminal and the WeChat Pay provider simulators, in this process."""
-
-    def __init__(self, data_dir: Path) -> None:
-        self._zvt = ZvtSimulator(TcpLink(), ledger=data_dir / "zvt-sim.db", step_s=0.05)
-        self._zvt.start()
-        creds = SimCredentials.load_or_create(data_dir / "qr-sim.keys.json")
-        self._qr = PaymentProviderSimulator(data_dir / "qr-sim.db", creds).start()
-        self._terminal = ZvtTerminal(self._zvt.url, currency=156)
-        policy = PollPolicy(interval_s=0.2, bound_s=10, unknown_wait_s=0.2, retry_wait_s=0.2)
-        self._micropay = WeChatPayMicropay(creds.wechat_config(self._qr.url), policy)
-
-    def card(self) -> CardProvider:
-        return CardProvider(self._terminal, lambda text: _say(f"    terminal: {text}"))
-
-    def wechat(self, code: str | None) -> QrProvider:
-        return QrProvider(self._micropay, code)
-
-    def close(self) -> None:
-        self._terminal.close()
-        self._zvt.stop()
-        self._qr.close()
 
 
 class DemoError(KioskError):
@@ -103,7 +73,10 @@ def _deli_label(checkout: Checkout) -> str:
 
 def run_demo(config: KioskConfig, locale: str, escpos_out: Path, paper: Paper) -> int:
     checkout = open_checkout(config)
-    sims = DemoPaymentSimulators(config.paths.data_dir)
+    # The demo store's [payment] runs the ZVT terminal and QR provider simulators here.
+    payments = KioskPayments.open(
+        config.payment, data_dir=config.paths.data_dir, currency=config.store.currency
+    )
     try:
         state = checkout.state
         if state.status not in (Status.IDLE,):
@@ -124,14 +97,15 @@ def run_demo(config: KioskConfig, locale: str, escpos_out: Path, paper: Paper) -
         card_part = priced.total_minor // 2
         card_amount = Money(card_part, priced.currency).format(locale)
         _say(f"  pay {amount}: {card_amount} by card on the simulated ZVT terminal ...")
-        outcome = checkout.pay(sims.card(), card_part)
+        card = payments.provider("card", None, lambda key: _say(f"    terminal: {key}"))
+        outcome = checkout.pay(card, card_part)
         if outcome.status != "approved":
             raise DemoError(f"card payment not approved: {outcome.status} {outcome.reason}")
         _say("  ... and the rest with a WeChat Pay payment code on the simulated provider")
         code_scan = checkout.scan(DEMO_WECHAT_CODE)
         if code_scan.status != "payment_code" or code_scan.scan is None:
             raise DemoError(f"demo payment code not recognised: {code_scan.message}")
-        outcome = checkout.pay(sims.wechat(code_scan.scan.payment_code))
+        outcome = checkout.pay(payments.provider("wechat", code_scan.scan.payment_code, _say))
         if outcome.status != "approved":
             raise DemoError(f"WeChat Pay not approved: {outcome.status} {outcome.reason}")
         tx_id = checkout.state.tx_id
@@ -147,7 +121,7 @@ def run_demo(config: KioskConfig, locale: str, escpos_out: Path, paper: Paper) -
         _say(render_text(receipt, paper.columns))
         _say(f"ESC/POS bytes ({escpos_out.stat().st_size}) written to {escpos_out}")
     finally:
-        sims.close()
+        payments.close()
         checkout.close()
     return 0
 

@@ -18,7 +18,6 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from drivers.pinpad.zvt.terminal import ZvtTerminal
 from kiosk.app import demo_file, open_checkout, seed_demo_store
 from kiosk.checkout import Checkout
 from kiosk.domain.barcodes import variable_measure_label
@@ -31,13 +30,14 @@ from kiosk.domain.transaction import (
     Transaction,
 )
 from kiosk.errors import KioskError
-from kiosk.payment.methods import CardProvider, QrProvider
+from kiosk.payment.config import CardConfig, PaymentConfig, QrConfig
+from kiosk.payment.kiosk_payments import KioskPayments
 from kiosk.payment.provider import PaymentProvider
-from kiosk.payment.qr import AlipayMicropay, PollPolicy, QrMicropayProvider, WeChatPayMicropay
-from kiosk.payment.qr.sim_keys import SimCredentials
+from kiosk.payment.qr import PollPolicy
 from kiosk.payment.stub import StubPaymentProvider
 
 ATTENDANT_ID = "drill-attendant"
+DRILL_POLL = PollPolicy(interval_s=0.05, bound_s=5, unknown_wait_s=0.05, retry_wait_s=0.05)
 
 
 class DrillError(KioskError):
@@ -132,39 +132,39 @@ def _on_commit(seq: int, event: Event, state: Transaction) -> None:
 
 
 class DrillPayments:
-    """The payment providers a drill pays with: the STUB, or real clients pointed at
-    the in-repo simulators (ZVT terminal, WeChat Pay / Alipay provider)."""
+    """The payment providers a drill pays with: the STUB, or the kiosk's real clients
+    (`KioskPayments`) pointed at simulators running in other processes, which a
+    SIGKILL of the drill does not touch."""
 
-    def __init__(self, args: argparse.Namespace, data_dir: Path) -> None:
+    def __init__(self, args: argparse.Namespace, data_dir: Path, currency: str) -> None:
+        if args.provider_url and not args.provider_credentials:
+            raise DrillError("--provider-url needs --provider-credentials")
+        methods = (("card",) if args.pinpad_url else ()) + (
+            ("wechat", "alipay") if args.provider_url else ()
+        )
         self.stub = StubPaymentProvider(data_dir / "stub-ledger.db")
-        self.terminal: ZvtTerminal | None = None
-        self._qr: dict[str, QrMicropayProvider] = {}
-        if args.pinpad_url:
-            self.terminal = ZvtTerminal(args.pinpad_url, currency=156)
-        if args.provider_url:
-            if not args.provider_credentials:
-                raise DrillError("--provider-url needs --provider-credentials")
-            creds = SimCredentials.load(Path(args.provider_credentials))
-            policy = PollPolicy(interval_s=0.05, bound_s=5, unknown_wait_s=0.05, retry_wait_s=0.05)
-            url = args.provider_url
-            self._qr["wechat"] = WeChatPayMicropay(creds.wechat_config(url), policy)
-            self._qr["alipay"] = AlipayMicropay(creds.alipay_config(url), policy)
+        config = PaymentConfig(
+            methods=methods,
+            card=CardConfig(args.pinpad_url) if args.pinpad_url else None,
+            qr=QrConfig(Path(args.provider_credentials), args.provider_url, args.provider_url)
+            if args.provider_url
+            else None,
+        )
+        self.real = KioskPayments.open(
+            config, data_dir=data_dir, currency=currency, poll=DRILL_POLL
+        )
 
     def provider(self, method: str, code: str | None) -> PaymentProvider:
         if method == "stub":
             return self.stub
-        if method == "card":
-            if self.terminal is None:
-                raise DrillError("paying by card needs --pinpad-url")
-            return CardProvider(self.terminal)
-        if method not in self._qr:
-            raise DrillError(f"paying by {method} needs --provider-url")
-        return QrProvider(self._qr[method], code)
+        if method not in self.real.methods:
+            needs = "--pinpad-url" if method == "card" else "--provider-url"
+            raise DrillError(f"paying by {method} needs {needs}")
+        return self.real.provider(method, code, lambda _key: None)
 
     def close(self) -> None:
         self.stub.close()
-        if self.terminal is not None:
-            self.terminal.close()
+        self.real.close()
 
 
 def step(checkout: Checkout, payments: DrillPayments, plan: Plan) -> None:
@@ -214,7 +214,7 @@ def run(args: argparse.Namespace) -> int:
     config = seed_demo_store(data_dir)
     pool = code_pool(demo_file("demo_catalogue.csv"))
     checkout = open_checkout(config, on_commit=_on_commit)
-    payments = DrillPayments(args, data_dir)
+    payments = DrillPayments(args, data_dir, config.store.currency)
     try:
         state = checkout.state
         _emit({"restored": {"seq": checkout.journal.last_seq, **_summary(state)}})

@@ -1,9 +1,10 @@
 """`kiosk pinpad ...` and `kiosk sim pinpad`: a ZVT card terminal by URL (SPEC section 10).
 
 Technician commands for installing and testing a real terminal in a store (issue 5):
-register the kiosk, pay a small amount, reverse it, ask the status, run the end-of-day,
-and show the terminal's last transaction. Intermediate texts ("insert card") go to
-stderr as they arrive; the result goes to stdout, as one JSON object with `--json`.
+register the kiosk, pay a small amount, reverse it, refund to a card, ask the status,
+run the end-of-day, and show the terminal's last transaction. Intermediate texts
+("insert card") go to stderr as they arrive; the result goes to stdout, as one JSON
+object with `--json`.
 
 Exit codes: 0 approved / done, 1 declined, aborted or an error, 3 outcome unknown (the
 link broke mid-payment: `kiosk pinpad repeat-receipt` tells what the terminal did).
@@ -56,6 +57,12 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     pay.add_argument("--reference", default=None, help="ECR reference sent in BMP 3C")
     _common_options(pay)
     pay.set_defaults(func=run_pay)
+
+    refund = actions.add_parser("refund", help="refund AMOUNT (major units) to a card (06 31)")
+    refund.add_argument("amount", metavar="AMOUNT", help="amount in major units, e.g. 12.34")
+    refund.add_argument("--reference", default=None, help="ECR reference sent in BMP 3C")
+    _common_options(refund)
+    refund.set_defaults(func=run_refund)
 
     reverse = actions.add_parser("reverse", help="reverse the payment with receipt number RECEIPT")
     reverse.add_argument("receipt", metavar="RECEIPT", type=int, help="terminal receipt number")
@@ -173,13 +180,16 @@ def outcome_json(outcome: TransactionOutcome, code: str) -> dict[str, Any]:
     return data
 
 
-def _report(args: argparse.Namespace, outcome: TransactionOutcome, code: str) -> int:
+def _report(
+    args: argparse.Namespace, outcome: TransactionOutcome, code: str, *, done: str = "approved"
+) -> int:
+    """Print `outcome`; `done` names an approval in plain text ("refunded" for 06 31)."""
     if args.json:
         print(json.dumps(outcome_json(outcome, code), ensure_ascii=False))
     else:
         if isinstance(outcome, Approved):
             amount = Money(outcome.amount_minor, _alpha(outcome.currency, code)).format("en")
-            what = "reversed" if outcome.original_trace is not None else "approved"
+            what = "reversed" if outcome.original_trace is not None else done
             print(
                 f"{what} {amount}: receipt {outcome.receipt_no}, trace {outcome.trace}, "
                 f"card {outcome.card_name or outcome.card_type} {outcome.masked_pan or ''}".rstrip()
@@ -226,6 +236,19 @@ def run_pay(args: argparse.Namespace) -> int:
     except (ZvtError, KioskError) as exc:
         return _fail(args, str(exc))
     return _report(args, outcome, code)
+
+
+def run_refund(args: argparse.Namespace) -> int:
+    try:
+        code = _currency_code(args)
+        amount = Money.parse(args.amount, code)
+        if amount.minor <= 0:
+            return _fail(args, f"amount must be positive, got {args.amount!r}")
+        with _terminal(args, code) as terminal:
+            outcome = terminal.refund(amount.minor, reference=args.reference)
+    except (ZvtError, KioskError) as exc:
+        return _fail(args, str(exc))
+    return _report(args, outcome, code, done="refunded")
 
 
 def run_reverse(args: argparse.Namespace) -> int:
@@ -322,7 +345,8 @@ def register_sim(sim_subparsers: argparse._SubParsersAction[argparse.ArgumentPar
         "--scenario",
         action="append",
         default=[],
-        help=f"next payment's scenario, repeatable, in order: {', '.join(SCENARIOS)} "
+        help=f"next payment's (or refund's) scenario, repeatable, in order: "
+        f"{', '.join(SCENARIOS)} "
         "(decline:CODE with a hex result code)",
     )
     parser.add_argument("--default", default="approve", help="scenario once the list is used up")

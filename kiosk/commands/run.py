@@ -72,7 +72,7 @@ def _run_windowed(args: argparse.Namespace, profile: DisplayProfile, data_dir: P
     app = KioskApp(demo.lane, profile, find_cjk_font())
     demo.lane.on_snapshot = app.on_lane_snapshot
     if args.simulate:
-        _start_console(manager, sys.stdin)
+        _start_console(manager, sys.stdin, demo.lane)
     try:
         demo.lane.start()
         feed.start()
@@ -84,28 +84,148 @@ def _run_windowed(args: argparse.Namespace, profile: DisplayProfile, data_dir: P
     return 0
 
 
-def _start_console(manager: object, stream: TextIO) -> None:
-    """Type `scan CODE` / `weigh GRAMS` to feed the simulated scanner and produce scale."""
+_CONSOLE_COMMANDS = "scan CODE | weigh GRAMS | status | screenshot PATH.png | quit | help"
+_MAX_GRAMS = 1_000_000  # well past any produce scale's capacity, so overload can be tried
+
+
+def _console_command(raw: str) -> tuple[str, str]:
+    """`(command, argument)` for one console line; ValueError with a one-line reason."""
+    words = raw.split()
+    if not words:
+        raise ValueError("console: empty line; commands: " + _CONSOLE_COMMANDS)
+    name, args = words[0], words[1:]
+    takes = {"scan": "CODE", "weigh": "GRAMS", "screenshot": "PATH.png"}
+    if name in ("status", "quit", "help"):
+        if args:
+            raise ValueError(f"{name}: takes no argument, got {' '.join(args)!r}")
+        return name, ""
+    if name not in takes:
+        raise ValueError(f"{name}: unknown command; commands: {_CONSOLE_COMMANDS}")
+    if len(args) != 1:
+        raise ValueError(f"{name}: expected one {takes[name]}, got {len(args)} words")
+    arg = args[0]
+    if name == "weigh" and not (arg.isascii() and arg.isdigit() and int(arg) <= _MAX_GRAMS):
+        raise ValueError(f"weigh: GRAMS must be a whole number 0..{_MAX_GRAMS}, got {arg!r}")
+    if name == "screenshot" and not arg.lower().endswith(".png"):
+        raise ValueError(f"screenshot: PATH must end in .png, got {arg!r}")
+    return name, arg
+
+
+def _start_console(manager: object, stream: TextIO, lane: object) -> None:
+    """A console on `stream` (stdin) for trying the simulated kiosk by hand or from a test.
+
+    `scan CODE` and `weigh GRAMS` feed the simulated scanner and produce scale; `status`
+    prints the lane's latest screen and basket total; `screenshot PATH.png` saves the
+    window as drawn; `quit` stops the app; `help` lists them. Every reply is one line on
+    stdout, flushed, starting with the command's name (`console:` for the console's own).
+    The banner is printed once the UI's event loop runs.
+
+    End of input (EOF) ends the console only: a kiosk runs without a terminal, so a closed
+    or absent stdin must never stop it. Close the window or type `quit` to stop.
+    """
+    from kivy.app import App  # noqa: PLC0415 - Kivy after prepare_kivy
+    from kivy.clock import Clock  # noqa: PLC0415
+
+    from drivers.scale.sim import ScaleModel  # noqa: PLC0415
     from kiosk.device_manager import DeviceManager  # noqa: PLC0415
+    from kiosk.lane import Lane  # noqa: PLC0415
 
     assert isinstance(manager, DeviceManager)
+    assert isinstance(lane, Lane)
+    write_lock = threading.Lock()  # replies come from this thread and from the UI thread
+
+    def reply(line: str) -> None:
+        with write_lock:
+            print(line, flush=True)
+
+    def status() -> str:
+        snap = lane.snapshot()
+        if snap is None:
+            return "status: the lane has published no snapshot yet"
+        app = App.get_running_app()
+        rendered = getattr(app, "rendered", None)
+        shown = rendered.screen.value if rendered is not None else "-"
+        return (
+            f"status: screen={snap.screen.value} shown={shown} items={snap.item_count}"
+            f" total={snap.total or '-'} total_minor={snap.total_minor}"
+        )
+
+    def weigh(grams: int) -> str:
+        sim = manager.simulator("produce_scale")
+        model = getattr(sim, "model", None)
+        if not isinstance(model, ScaleModel):
+            return "weigh: the produce_scale is not simulated"
+        model.place(grams, settle_steps=3)
+        return f"weigh: {grams} g on the produce_scale (settles after 3 readings)"
+
+    def screenshot(target: Path) -> None:
+        # Runs on the UI thread. The window is read in its next on_flip, after the frame is
+        # drawn and before the buffers swap: between frames the back buffer is undefined.
+        from kivy.core.window import Window  # noqa: PLC0415
+
+        def on_flip(*_: object) -> None:
+            Window.unbind(on_flip=on_flip)
+            width, height = Window.size
+            try:
+                target.parent.mkdir(parents=True, exist_ok=True)
+                # Window.screenshot numbers its files (NAME0001.png): write beside, rename.
+                written = Window.screenshot(name=str(target.with_name(f".{target.stem}.png")))
+                if written is None:
+                    reply(f"screenshot: {target}: the window gave no image")
+                    return
+                Path(written).replace(target)
+            except OSError as exc:
+                reply(f"screenshot: {target}: {exc.strerror or exc}")
+                return
+            reply(f"screenshot: wrote {target} ({width}x{height})")
+
+        Window.bind(on_flip=on_flip)
+        Window.canvas.ask_update()
+
+    def stop_app() -> None:  # UI thread: Kivy's App.stop is not thread-safe
+        app = App.get_running_app()
+        if app is not None:
+            app.stop()
+
+    def run_command(name: str, arg: str) -> None:
+        if name == "scan":
+            sent = manager.simulate_scan("main_scanner", arg)
+            reply(f"scan: {arg}" if sent else "scan: the main_scanner is not simulated")
+        elif name == "weigh":
+            reply(weigh(int(arg)))
+        elif name == "status":
+            reply(status())
+        elif name == "screenshot":
+            target = Path(arg).resolve()
+            Clock.schedule_once(lambda _dt: screenshot(target))
+        else:
+            reply(f"help: {_CONSOLE_COMMANDS}")
 
     def loop() -> None:
-        print("simulator console: scan CODE | weigh GRAMS | help", flush=True)
+        reply(f"simulator console: {_CONSOLE_COMMANDS}")
         for raw in stream:
-            words = raw.split()
-            if len(words) == 2 and words[0] == "scan":
-                manager.simulate_scan("main_scanner", words[1])
-            elif len(words) == 2 and words[0] == "weigh" and words[1].isdigit():
-                sim = manager.simulator("produce_scale")
-                model = getattr(sim, "model", None)
-                if model is not None:
-                    model.place(int(words[1]), settle_steps=3)
-            else:
-                print("scan CODE | weigh GRAMS", flush=True)
+            if not raw.strip():
+                continue
+            try:
+                name, arg = _console_command(raw)
+            except ValueError as exc:
+                reply(str(exc))
+                continue
+            if name == "quit":
+                reply("quit: stopping the kiosk")
+                Clock.schedule_once(lambda _dt: stop_app())
+                return  # stop reading: nothing may hold stdin while the process exits
+            try:
+                run_command(name, arg)
+            except Exception as exc:  # a console mistake must not end the console
+                log.exception("console command failed", extra={"command": name})
+                reply(f"{name}: failed: {' '.join(str(exc).split()) or type(exc).__name__}")
+        reply("console: end of input; the kiosk keeps running (close its window to stop)")
 
     # A daemon thread: stdin cannot be interrupted, and it must not keep the UI alive.
-    threading.Thread(target=loop, name="sim-console", daemon=True).start()
+    # Started from the event loop, so the banner means the window is up.
+    thread = threading.Thread(target=loop, name="sim-console", daemon=True)
+    Clock.schedule_once(lambda _dt: thread.start())
 
 
 def run(args: argparse.Namespace) -> int:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal, Protocol
 
@@ -41,4 +42,23 @@ class RefundProvider(Protocol):
 
         approved: the money goes back; declined: it does not; unknown: ask again later.
         """
+        ...
+
+
+class PaymentMethods(Protocol):
+    """The payment methods a lane offers, and a provider for one attempt."""
+
+    @property
+    def methods(self) -> tuple[str, ...]: ...
+
+    def provider(
+        self, method: str, code: str | None, prompt: Callable[[str], None]
+    ) -> PaymentProvider:
+        """A provider for one attempt. `code`: the shopper's payment code (QR methods);
+        None to query an intent after a restart. `prompt` relays the card terminal's
+        prompt keys (kiosk.payment.prompts) to the screen as they come."""
+        ...
+
+    def refund_provider(self, method: str) -> RefundProvider:
+        """The provider that refunds payments made by `method`."""
         ...

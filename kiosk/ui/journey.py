@@ -82,11 +82,17 @@ class Journey:
         self.shoot("paying")
         self.scan(WECHAT_CODE)
         self.shoot("receipt")
+        paid = d.snap.receipt
         d.tap_id("done")
         d.tap_id("staff")
         self.shoot("attendant-login")
         d.type_pin(SUPERVISOR_PIN, d.find("login"))
         self.shoot("attendant-panel")
+        d.tap_id("refund")  # the refund desk: the sale just paid, ready to refund
+        if paid is not None:
+            self.scan(f"TX:{paid.tx_id}")  # the QR code on the receipt
+        self.shoot("attendant-refund")
+        d.tap_id("refund")
         d.tap_id("lane")
         d.tap_id("exit")
         self.shoot("out-of-service")

@@ -129,6 +129,55 @@ def test_reverse_status_register_and_end_of_day(
     assert day["cards"] == [{"card": "VISA", "count": 1, "amount_minor": 400}]
 
 
+def test_refund_credits_the_card_and_prints_the_refund_as_json_or_text(
+    sim: ZvtSimulator, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert build_parser().parse_args(["pinpad", "refund", "1", "--url", "tcp://h:1"]).func is (
+        pinpad_commands.run_refund
+    )
+    common = ["--url", sim.url, "--currency", "EUR"]
+    assert run("pinpad", "refund", "2.50", *common, "--reference", "tech-r1", "--json") == 0
+    out, err = capsys.readouterr()
+    result = json.loads(out)
+    assert (result["status"], result["amount_minor"], result["currency"]) == (
+        "approved",
+        250,
+        "EUR",
+    )
+    assert (result["reference"], result["masked_pan"]) == ("tech-r1", "************4242")
+    assert isinstance(result["receipt_no"], int)
+    assert isinstance(result["trace"], int)
+    assert "REFUND / GUTSCHRIFT" in result["receipts"][1]["lines"]
+    assert "terminal: insert card" in err
+    assert run("pinpad", "refund", "1", *common) == 0
+    assert capsys.readouterr().out.startswith("refunded €1.00: receipt 2, trace 2, card VISA")
+    assert sim.ledger.refunded() == {"tech-r1": 250}
+    assert sim.ledger.charged() == {}
+
+
+def test_declined_refund_exits_1_and_a_lost_one_exits_3(
+    sim: ZvtSimulator, capsys: pytest.CaptureFixture[str]
+) -> None:
+    argv = ["--url", sim.url, "--currency", "EUR", "--json"]
+    sim.queue("decline:71", "drop-before-completion")
+    assert run("pinpad", "refund", "1.00", *argv) == 1
+    assert json.loads(capsys.readouterr().out)["result_code"] == "71"
+    assert run("pinpad", "refund", "1.00", *argv, "--reference", "tech-r2") == 3
+    assert json.loads(capsys.readouterr().out)["status"] == "unknown"
+    assert wait_until(lambda: sim.link.plugged)
+    assert run("pinpad", "repeat-receipt", *argv) == 0
+    assert json.loads(capsys.readouterr().out)["reference"] == "tech-r2"
+    assert sim.ledger.refunded() == {"tech-r2": 100}
+
+
+def test_refund_of_nothing_is_refused_before_anything_is_sent(
+    sim: ZvtSimulator, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert run("pinpad", "refund", "0", "--url", sim.url, "--currency", "EUR", "--json") == 1
+    assert "must be positive" in json.loads(capsys.readouterr().out)["error"]
+    assert sim.commands == []
+
+
 def test_currency_comes_from_the_kiosk_config_without_currency_option(
     sim: ZvtSimulator, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -335,6 +335,59 @@ def test_authorization_vector_decodes_and_ours_carries_amount_and_currency() -> 
     assert ours == hx("06 01 16 04 00 00 00 00 12 34 49 01 56 3C F0 F0 F8") + b"intent-7"
 
 
+def test_refund_is_06_31_with_password_then_amount_currency_and_reference() -> None:
+    # PA00P015 "Refund (06 31)"; the layout Portalum.Zvt (RefundAsync) and the Kotlin ZVT
+    # library (buildRefund) send, and that Wireshark's packet-zvt.c dissects (CTRL_REFUND).
+    ours = msg.refund("000000", 1234, 978, reference="refund-1")
+    assert ours == hx("06 31 19 00 00 00 04 00 00 00 00 12 34 49 09 78 3C F0 F0 F8") + b"refund-1"
+    assert msg.refund(123456, 5, 156) == hx("06 31 0D 12 34 56 04 00 00 00 00 00 05 49 01 56")
+    portalum = codec.decode_apdu(hx("06 31 0A 00 00 00 04 00 00 00 00 10 00"))
+    assert portalum.control == msg.REFUND
+    assert msg.parse_refund(portalum.data) == msg.RefundCommand("000000", 1000, None, None)
+
+
+@pytest.mark.parametrize("amount", [0, -1])
+def test_refund_of_nothing_cannot_be_encoded(amount: int) -> None:
+    with pytest.raises(ZvtCodecError, match="positive amount"):
+        msg.refund("000000", amount, 978)
+
+
+@pytest.mark.parametrize(
+    ("data", "why"),
+    [
+        ("00 00", "shorter than its password"),
+        ("00 00 00 49 09 78", "without an amount"),
+        ("0A 00 00 04 00 00 00 00 10 00", "not BCD"),
+        ("00 00 00 04 00 00 00 00 10 00 3C F0 F0 F1 FF", "not ASCII"),
+    ],
+)
+def test_malformed_refund_is_a_codec_error_saying_what_is_wrong(data: str, why: str) -> None:
+    with pytest.raises(ZvtCodecError, match=why):
+        msg.parse_refund(hx(data))
+
+
+@given(
+    st.integers(0, 999_999),
+    st.integers(1, 10**12 - 1),
+    st.integers(1, 999),
+    st.none() | st.text(st.characters(min_codepoint=0x20, max_codepoint=0x7E), min_size=1),
+)
+def test_refund_round_trips(password: int, amount: int, currency: int, ref: str | None) -> None:
+    reference = None if ref is None else ref[:64]
+    apdu = codec.decode_apdu(msg.refund(password, amount, currency, reference=reference))
+    assert apdu.control == msg.REFUND
+    parsed = msg.parse_refund(apdu.data)
+    assert parsed == msg.RefundCommand(f"{password:06d}", amount, currency, reference)
+
+
+@given(st.binary(max_size=120))
+def test_any_bytes_parse_as_a_refund_or_raise_a_codec_error(data: bytes) -> None:
+    with contextlib.suppress(ZvtCodecError):
+        parsed = msg.parse_refund(data)
+        assert len(parsed.password) == 6
+        assert parsed.amount_minor >= 0
+
+
 def test_intermediate_status_vector_with_display_text_decodes() -> None:
     raw = hx("04 FF 1E 0A 01 06 1A 24 18 07 16") + b"Bitte Karte einstecken"
     parsed = msg.parse_terminal_message(codec.decode_apdu(raw))

@@ -4,7 +4,8 @@ A session of real driver and simulator traffic (every APDU both ways, taken from
 driver's tap) is written as a pcap of TCP/IPv4 segments on port 20007 and read back
 with `tshark -d tcp.port==20007,zvt`. tshark must find every command and answer, with
 the amounts, result codes, masked card number and reference we sent, and report no
-malformed packet and no warning.
+malformed packet and no warning. Its table names 06 31 "Refund" and dissects it as
+password + bitmaps (PA00P015 "Refund"): our amount, currency and reference (BMP 3C).
 
 The Debian tshark (4.0) dissector's control-field table lacks 05 01 status enquiry,
 06 20 repeat receipt, 06 02 log-off and 06 B0 abort; it leaves those segments
@@ -42,6 +43,7 @@ FIELDS = (
     "zvt.cc",
     "zvt.int_status",
     "zvt.tlv.permitted_command",
+    "zvt.password",
     "_ws.malformed",
     "_ws.expert.severity",
 )
@@ -63,6 +65,7 @@ def _record_session(capture: list[tuple[str, bytes]]) -> dict[str, object]:
         assert isinstance(paid, Approved)
         assert paid.receipt_no is not None
         reversal = terminal.reverse(paid.receipt_no)
+        refund = terminal.refund(700, reference="refund-1")
         last = terminal.repeat_receipt()
         day = terminal.end_of_day()
         terminal.log_off()
@@ -70,9 +73,11 @@ def _record_session(capture: list[tuple[str, bytes]]) -> dict[str, object]:
     assert status.ready
     assert isinstance(declined, Declined)
     assert isinstance(reversal, Approved)
+    assert isinstance(refund, Approved)
     assert isinstance(last, Approved)
+    assert last.reference == "refund-1"  # the refund is the terminal's last transaction
     assert isinstance(day, EndOfDay)
-    return {"paid": paid}
+    return {"paid": paid, "refund": refund}
 
 
 def _tshark(pcap: Path) -> list[dict[str, str]]:
@@ -139,6 +144,18 @@ def test_tshark_zvt_dissector_decodes_our_traffic_cleanly(tmp_path: Path) -> Non
         0x01,
         0x04,
     }
+    refund = session["refund"]
+    assert isinstance(refund, Approved)
+    refunds = rows_for(msg.REFUND)
+    assert [
+        (r["zvt.password"], r["zvt.amount"], r["zvt.cc"], r["zvt.additional_data"]) for r in refunds
+    ] == [("000000", "700", "0x0978", "refund-1")]
+    assert rows[rows.index(refunds[0]) + 1]["zvt.ccrc"] == "0x80"  # the terminal took it
+    refunded = [r for r in statuses if r["zvt.additional_data"] == "refund-1"]
+    assert len(refunded) == 2  # the refund's status, then the repeat receipt's
+    assert {
+        (r["zvt.result_code"], r["zvt.amount"], int(r["zvt.trace_number"])) for r in refunded
+    } == {("0x00", "700", refund.trace)}
     assert len(rows_for(msg.REVERSAL)) == 1
     assert len(rows_for(msg.END_OF_DAY)) == 1
     assert len(rows_for(msg.COMPLETION)) >= 4

@@ -97,7 +97,9 @@ def test_age_restricted_item_blocks_until_an_attendant_approves(kiosk: Kiosk) ->
 
 def test_declined_card_then_wechat_payment_code(kiosk: Kiosk) -> None:
     ui = kiosk.ui
-    kiosk.demo.payments.script("card", "declined")
+    sims = kiosk.demo.payments.simulators
+    assert sims is not None
+    sims.zvt.queue("decline")
     kiosk.lane.scan(MILK)
     ui.settle()
     ui.tap_id("pay")
@@ -110,8 +112,7 @@ def test_declined_card_then_wechat_payment_code(kiosk: Kiosk) -> None:
     kiosk.lane.scan(WECHAT_CODE)
     ui.settle()
     assert ui.snap.screen is Screen.RECEIPT
-    statuses = sorted((m, s) for m, _, s in kiosk.demo.payments.ledger().values())
-    assert statuses == [("card", "declined"), ("wechat", "approved")]
+    assert [(m, s) for m, _, s in sims.ledger()] == [("card", "declined"), ("wechat", "approved")]
 
 
 def test_power_cut_mid_basket_brings_the_basket_back(kivy_window: None, tmp_path: Path) -> None:
@@ -186,3 +187,44 @@ def _buttons(widget: object) -> list[object]:
             found.append(w)
         stack.extend(getattr(w, "children", []))
     return found
+
+
+def test_attendant_refunds_a_wechat_sale_from_the_panel_by_scanning_the_receipt(
+    kiosk: Kiosk,
+) -> None:
+    ui = kiosk.ui
+    sims = kiosk.demo.payments.simulators
+    assert sims is not None
+    kiosk.lane.scan(TOAST)
+    ui.settle()
+    ui.tap_id("pay")
+    ui.tap_id("wechat")
+    kiosk.lane.scan(WECHAT_CODE)
+    ui.settle()
+    receipt = ui.snap.receipt
+    assert receipt is not None
+    ui.tap_id("done")
+    ui.tap_id("staff")
+    ui.type_pin("1234", ui.find("login"))  # an attendant: no refund button for that role
+    assert ui.find("refund").disabled
+    ui.tap_id("exit")
+    ui.tap_id("staff")
+    ui.type_pin("2580", ui.find("login"))  # a supervisor
+    ui.tap_id("refund")
+    assert ui.snap.refund is not None
+    kiosk.lane.scan(MILK)  # not a receipt
+    ui.settle()
+    assert ui.snap.notice is not None
+    assert ui.snap.notice.key == "refund_scan_receipt"
+    kiosk.lane.scan(f"TX:{receipt.tx_id}")  # the QR code printed on the receipt
+    ui.settle()
+    ui.tap_text("退款 ¥12.90（微信支付）")
+    ui.wait_for(lambda s: s.refund is not None and not s.refund.busy)
+    assert ui.snap.notice is not None
+    assert ui.snap.notice.key == "refund_done"
+    (order,) = sims.qr.ledger.orders("wechat")
+    assert order.refunded_minor == 1290
+    assert ui.find("lines").children  # the sale stays listed, fully refunded
+    assert any("已全部退款" in str(getattr(w, "text", "")) for w in ui.visible_widgets())
+    ui.tap_id("refund")  # done with refunds
+    assert ui.snap.refund is None

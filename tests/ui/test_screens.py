@@ -52,7 +52,7 @@ def test_every_touch_target_is_at_least_9mm(
         Checking(kiosk.ui, kiosk.demo, tmp_path / "unused").run()
     finally:
         kiosk.close()
-    assert len(checked) == 12  # every screen, the overlay and the panel login
+    assert len(checked) == 13  # every screen, the overlay, the panel login and refund desk
     assert {name: small for name, small in checked.items() if small} == {}
 
 
@@ -77,6 +77,7 @@ def test_screenshots_of_every_screen_in_both_languages(kivy_window: None, tmp_pa
         "attendant-required",
         "attendant-login",
         "attendant-panel",
+        "attendant-refund",
         "out-of-service",
     }
     assert len(shots) == 2 * len(screens)

@@ -22,6 +22,7 @@ COMPLETION = 0x060F
 ABORT = 0x061E  # terminal -> ECR: the command ended without success
 REPEAT_RECEIPT = 0x0620
 REVERSAL = 0x0630
+REFUND = 0x0631
 END_OF_DAY = 0x0650
 ABORT_COMMAND = 0x06B0  # ECR -> terminal: stop what you are doing
 PRINT_LINE = 0x06D1
@@ -133,6 +134,63 @@ def reversal(password: str | int, receipt_no: int) -> bytes:
     return _apdu(
         REVERSAL,
         codec.encode_password(password) + codec.encode_bmp(0x87, codec.encode_bcd(receipt_no, 2)),
+    )
+
+
+def refund(
+    password: str | int,
+    amount_minor: int,
+    currency: int,
+    *,
+    reference: str | None = None,
+) -> bytes:
+    """06 31: password, BMP 04 amount (6 BCD, minor units), 49 currency [3C reference].
+
+    PA00P015 "Refund (06 31)": the password, then bitmaps as for an authorisation
+    (BMPs 01, 02 and 05 removed from it in revision 04). Portalum.Zvt and the Kotlin
+    ZVT library send password + 04 (+ 49); Wireshark's packet-zvt.c dissects 06 31 as
+    password + bitmap sequence. `reference` travels in BMP 3C as in `authorization`.
+    """
+    if amount_minor <= 0:
+        raise ZvtCodecError(f"a refund needs a positive amount, got {amount_minor}")
+    bmps = [
+        Bmp(0x04, codec.encode_bcd(amount_minor, 6)),
+        Bmp(0x49, codec.encode_currency(currency)),
+    ]
+    if reference is not None:
+        bmps.append(Bmp(0x3C, encode_reference(reference)))
+    return _apdu(REFUND, codec.encode_password(password) + encode_bmps(bmps))
+
+
+@dataclass(frozen=True, slots=True)
+class RefundCommand:
+    """A 06 31 as the terminal reads it (the simulator's view of our refund)."""
+
+    password: str  # 6 digits
+    amount_minor: int
+    currency: int | None
+    reference: str | None
+
+
+def parse_refund(data: bytes) -> RefundCommand:
+    """The data of a 06 31; a missing amount or malformed field is a `ZvtCodecError`."""
+    if len(data) < 3:
+        raise ZvtCodecError(f"refund 06 31 of {len(data)} bytes is shorter than its password")
+    password = codec.bcd_digits(data[:3])
+    bmps = decode_bmps(data, 3)
+    amount = bmp_value(bmps, 0x04)
+    if amount is None:
+        raise ZvtCodecError("refund 06 31 without an amount (BMP 04)")
+    ref = bmp_value(bmps, 0x3C)
+    try:
+        reference = None if ref is None else ref.decode("ascii")
+    except UnicodeDecodeError:
+        raise ZvtCodecError("refund 06 31 reference (BMP 3C) is not ASCII") from None
+    return RefundCommand(
+        password=password,
+        amount_minor=codec.decode_bcd(amount),
+        currency=_bcd_int(bmp_value(bmps, 0x49)),
+        reference=reference,
     )
 
 

@@ -18,9 +18,11 @@ it charges in a `SimLedger` before telling the ECR, and plays scripted scenarios
   slow-print              approve, with a pause between receipt lines
   silent                  acknowledges the command, then says nothing for `silent_s`
 
-Each authorisation takes the next queued scenario (`queue()`), else the default.
-06 20 repeat receipt replays the last transaction from the ledger, so the ECR can learn
-the outcome after a lost link; 05 01 status enquiry answers "ready"; 06 30 reverses a
+Each authorisation (06 01) and each refund (06 31) takes the next queued scenario
+(`queue()`), else the default; a refund plays the same steps and is recorded in the
+ledger as kind "refund" under its reference. 06 20 repeat receipt replays the last
+transaction from the ledger (payment, refund or reversal), so the ECR can learn the
+outcome after a lost link; 05 01 status enquiry answers "ready"; 06 30 reverses a
 receipt number; 06 50 settles and reports totals.
 """
 
@@ -51,6 +53,7 @@ from drivers.pinpad.zvt.sim_ledger import LedgerEntry, SimLedger
 from drivers.pinpad.zvt.sim_scenarios import (
     Scenario,
     SimCard,
+    TransactionKind,
     parse_scenario,
     play_authorisation,
 )
@@ -145,7 +148,7 @@ class ZvtSimulator(LinkSimulator):
         self.charged = False
 
     def queue(self, *scenarios: str) -> None:
-        """The next authorisations play these scenarios, in order."""
+        """The next authorisations and refunds play these scenarios, in order."""
         parsed = [parse_scenario(s) for s in scenarios]
         with self._lock:
             self._queue.extend(parsed)
@@ -264,6 +267,7 @@ class ZvtSimulator(LinkSimulator):
         handlers = {
             msg.REGISTRATION: self._registration,
             msg.AUTHORIZATION: self._authorization,
+            msg.REFUND: self._refund,
             msg.REVERSAL: self._reversal,
             msg.END_OF_DAY: self._end_of_day,
             msg.STATUS_ENQUIRY: self._status_enquiry,
@@ -311,17 +315,33 @@ class ZvtSimulator(LinkSimulator):
         except ZvtCodecError:
             self._send(msg.negative_ack(RESULT_PROTOCOL_ERROR))
             return
+        reference = None if ref is None else ref.decode("ascii", errors="replace")
+        self._transaction("payment", amount, currency, reference)
+
+    def _refund(self, apdu: Apdu) -> None:
+        """06 31 (PA00P015 "Refund"): password, 04 amount [49 currency] [3C reference]."""
+        try:
+            command = msg.parse_refund(apdu.data)
+        except ZvtCodecError:
+            self._send(msg.negative_ack(RESULT_PROTOCOL_ERROR))
+            return
+        currency = command.currency or self.currency or 978
+        self._transaction("refund", command.amount_minor, currency, command.reference)
+
+    def _transaction(
+        self, kind: TransactionKind, amount: int, currency: int, reference: str | None
+    ) -> None:
+        """Check, acknowledge and play one payment or refund through the next scenario."""
         if amount <= 0:
             self._send(msg.negative_ack(RESULT_PROTOCOL_ERROR))
             return
         if self.currency is not None and currency != self.currency:
             self._send(msg.negative_ack(RESULT_WRONG_CURRENCY))
             return
-        reference = None if ref is None else ref.decode("ascii", errors="replace")
         scenario = self._next_scenario()
         self.abort_requested = self.charged = False
         self._send(msg.ACK)
-        play_authorisation(self, scenario, amount, currency, reference)
+        play_authorisation(self, scenario, amount, currency, reference, kind=kind)
 
     def _reversal(self, apdu: Apdu) -> None:
         try:

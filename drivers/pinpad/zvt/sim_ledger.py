@@ -1,9 +1,11 @@
 """The ZVT simulator's ledger: what the simulated terminal charged, in a SQLite file.
 
 It stands for the acquirer's books. A crash test compares it with the kiosk's journal:
-every row is one authorisation or reversal, keyed by the terminal's receipt number and
-by the ECR reference the kiosk sent (BMP 3C), written with synchronous=FULL before the
-terminal tells the ECR anything, so a charge the ECR never heard of is still here.
+every row is one authorisation, refund or reversal, keyed by the terminal's receipt
+number and by the ECR reference the kiosk sent (BMP 3C), written with synchronous=FULL
+before the terminal tells the ECR anything, so a charge the ECR never heard of is
+still here. Refunds (06 31) are rows of their own kind: `charged()` never nets them,
+`refunded()` sums them by their reference (the kiosk's refund id).
 
 Open it from another process (`SimLedger(path)`) to read it while the simulator runs.
 """
@@ -17,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-Kind = Literal["payment", "reversal", "end-of-day"]
+Kind = Literal["payment", "refund", "reversal", "end-of-day"]
 Status = Literal["approved", "declined", "aborted", "reversed"]
 
 _SCHEMA = """
@@ -212,10 +214,10 @@ class SimLedger:
         return [_entry(r) for r in rows]
 
     def last(self) -> LedgerEntry | None:
-        """The last payment or reversal with a receipt (what a repeat receipt shows)."""
+        """The last payment, refund or reversal with a receipt (what a repeat receipt shows)."""
         with self._lock:
             row = self._conn.execute(
-                f"SELECT {_COLUMNS} FROM txn WHERE kind IN ('payment', 'reversal')"
+                f"SELECT {_COLUMNS} FROM txn WHERE kind IN ('payment', 'refund', 'reversal')"
                 " AND status != 'aborted' ORDER BY seq DESC LIMIT 1"
             ).fetchone()
         return None if row is None else _entry(row)
@@ -240,6 +242,18 @@ class SimLedger:
         with self._lock:
             rows = self._conn.execute(f"SELECT {_COLUMNS} FROM txn ORDER BY seq").fetchall()
         return [_entry(r) for r in rows]
+
+    def refunds(self) -> list[LedgerEntry]:
+        """Every approved refund, in order (a refund done twice shows here twice)."""
+        return [e for e in self.entries() if e.kind == "refund" and e.status == "approved"]
+
+    def refunded(self) -> dict[str, int]:
+        """Reference -> amount refunded to cards (approved 06 31 refunds)."""
+        totals: dict[str, int] = {}
+        for entry in self.refunds():
+            if entry.reference is not None:
+                totals[entry.reference] = totals.get(entry.reference, 0) + entry.amount_minor
+        return totals
 
     def charged(self) -> dict[str, int]:
         """Reference -> amount charged and not reversed (what the crash test compares)."""

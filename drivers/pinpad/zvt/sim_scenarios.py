@@ -1,15 +1,17 @@
-"""The scripted scenarios of the ZVT simulator's authorisations (see `drivers.pinpad.zvt.sim`).
+"""The scripted scenarios of the ZVT simulator's authorisations and refunds (see `sim`).
 
 Each scenario is the sequence a real terminal goes through — intermediate status, the
 host's answer, status information, receipts, completion — with one fault injected.
-The charge is written to the ledger at the moment the host approves, before the ECR
-hears of it: exactly the window in which a crash or a lost link leaves the ECR unsure.
+The charge (or refund) is written to the ledger at the moment the host approves, before
+the ECR hears of it: exactly the window in which a crash or a lost link leaves the ECR
+unsure. A refund (06 31) plays the same steps as a payment: the shopper presents the
+card, the host approves the credit; only the ledger kind and the receipt text differ.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
 from drivers.pinpad.zvt import codec
 from drivers.pinpad.zvt import messages as msg
@@ -75,17 +77,32 @@ class SimCard:
     card_name: str = "VISA"
 
 
+TransactionKind = Literal["payment", "refund"]
+_VERDICTS = {
+    "payment": ("APPROVED / GENEHMIGT", "DECLINED / ABGELEHNT"),
+    "refund": ("REFUND / GUTSCHRIFT", "REFUND DECLINED / GUTSCHRIFT ABGELEHNT"),
+}
+
+
 class _Authorisation:
-    """One 06 01 played to its end by a scenario (the simulator sent 80 00 00 already)."""
+    """One 06 01 or 06 31 played to its end by a scenario (80 00 00 sent already)."""
 
     def __init__(
-        self, sim: ZvtSimulator, scenario: Scenario, amount: int, currency: int, ref: str | None
+        self,
+        sim: ZvtSimulator,
+        scenario: Scenario,
+        amount: int,
+        currency: int,
+        ref: str | None,
+        *,
+        kind: TransactionKind = "payment",
     ) -> None:
         self.sim = sim
         self.scenario = scenario
         self.amount = amount
         self.currency = currency
         self.reference = ref
+        self.kind: TransactionKind = kind
 
     def _step(self, code: int, pause_steps: float = 1.0, *, corrupt: bool = False) -> None:
         sim = self.sim
@@ -101,7 +118,7 @@ class _Authorisation:
 
     def _aborted(self) -> None:
         self.sim.ledger.record(
-            kind="payment", amount_minor=self.amount, currency=self.currency, status="aborted",
+            kind=self.kind, amount_minor=self.amount, currency=self.currency, status="aborted",
             result_code=RESULT_ABORTED, reference=self.reference,
         )  # fmt: skip
         self.sim.tell(msg.abort(RESULT_ABORTED))
@@ -132,19 +149,20 @@ class _Authorisation:
             sim.go_down()  # the transaction is lost with the terminal's memory: no charge
         self._step(STATUS_WAITING_FOR_HOST)
         card = sim.card
+        approved, declined = _VERDICTS[self.kind]
         if name == "decline":
             entry = sim.ledger.record(
-                kind="payment", amount_minor=self.amount, currency=self.currency,
+                kind=self.kind, amount_minor=self.amount, currency=self.currency,
                 status="declined", result_code=self.scenario.code, reference=self.reference,
                 masked_pan=card.masked_pan, card_type=card.card_type,
             )  # fmt: skip
             sim.tell(msg.status_information(sim.status_bmps(entry)))
-            sim.print_receipts(entry, "DECLINED / ABGELEHNT")
+            sim.print_receipts(entry, declined)
             sim.tell(msg.abort(self.scenario.code))
             return
         # The host approved: from here the charge stands, whatever happens to the link.
         entry = sim.ledger.record(
-            kind="payment", amount_minor=self.amount, currency=self.currency, status="approved",
+            kind=self.kind, amount_minor=self.amount, currency=self.currency, status="approved",
             result_code=0, reference=self.reference, masked_pan=card.masked_pan,
             card_type=card.card_type,
         )  # fmt: skip
@@ -160,9 +178,9 @@ class _Authorisation:
             sim.go_down()
         sim.tell(msg.intermediate_status(STATUS_REMOVE_CARD))
         slow = name == "slow-print"
-        lines = sim.receipt_lines(entry, "MERCHANT", "APPROVED / GENEHMIGT")
+        lines = sim.receipt_lines(entry, "MERCHANT", approved)
         sim.print_lines(lines, msg.RECEIPT_MERCHANT, slow=slow)
-        lines = sim.receipt_lines(entry, "CUSTOMER", "APPROVED / GENEHMIGT")
+        lines = sim.receipt_lines(entry, "CUSTOMER", approved)
         sim.print_lines(lines, msg.RECEIPT_CUSTOMER, slow=slow)
         sim.tell(msg.completion())
 
@@ -172,7 +190,13 @@ class _Done(Exception):
 
 
 def play_authorisation(
-    sim: ZvtSimulator, scenario: Scenario, amount: int, currency: int, reference: str | None
+    sim: ZvtSimulator,
+    scenario: Scenario,
+    amount: int,
+    currency: int,
+    reference: str | None,
+    *,
+    kind: TransactionKind = "payment",
 ) -> None:
-    """Play one authorisation through `scenario` on `sim`'s link."""
-    _Authorisation(sim, scenario, amount, currency, reference).run()
+    """Play one authorisation (or, with kind="refund", one refund) through `scenario`."""
+    _Authorisation(sim, scenario, amount, currency, reference, kind=kind).run()

@@ -8,12 +8,14 @@ runs: it asks the running command to send 06 B0, and the terminal decides.
 
 Rules that keep a charge from being lost or doubled:
 
-- `authorize` raises only when nothing was sent (`ZvtUnavailable`, `ZvtBusy`); once the
-  first byte may have left, it returns Approved, Declined, Aborted or Unknown.
+- `authorize` and `refund` raise only when nothing was sent (`ZvtUnavailable`,
+  `ZvtBusy`); once the first byte may have left, they return Approved, Declined,
+  Aborted or Unknown.
 - Approved needs status information with result code 00 *and* the completion 06 0F.
   A lost link, a timeout or an unreadable status is Unknown, never a guess.
-- `repeat_receipt()` (06 20) tells the outcome of the terminal's last transaction, so
-  the orchestration can resolve an Unknown after the link is back.
+- `repeat_receipt()` / `last_transaction()` (06 20) tell the outcome of the terminal's
+  last transaction (payment, refund or reversal), so the orchestration can resolve an
+  Unknown after the link is back.
 
 Timeouts (`ZvtTimeouts`): T3 = 5 s for the terminal's 80 00 00 / 84 xx to a command
 (Portalum.Zvt and ecrterm both use 5 s); then up to T4 = 180 s of silence between
@@ -227,6 +229,27 @@ class ZvtTerminal:
         self._log_outcome("authorisation", outcome)
         return outcome
 
+    def refund(
+        self,
+        amount_minor: int,
+        *,
+        reference: str | None = None,
+        on_status: StatusCallback | None = None,
+    ) -> TransactionOutcome:
+        """06 31: credit `amount_minor` to the shopper's card; never raises after sending.
+
+        The shopper presents the card as for a payment; status texts, receipts and the
+        outcome rules are those of `authorize` (Approved only on 04 0F with 00 and then
+        06 0F, with the terminal's receipt and trace numbers). `reference` (e.g. the
+        kiosk's refund id) travels in BMP 3C as for `authorize`.
+        """
+        apdu = msg.refund(self._password, amount_minor, self.currency, reference=reference)
+        log.info("zvt refund", extra={"url": self.url, "amount_minor": amount_minor})
+        ex = self._run("refund", apdu, PAYMENT_RECEIPTS, on_status=on_status)
+        outcome = transaction_outcome(ex, amount_minor, self.currency)
+        self._log_outcome("refund", outcome)
+        return outcome
+
     def reverse(
         self, receipt_no: int, *, on_status: StatusCallback | None = None
     ) -> TransactionOutcome:
@@ -242,16 +265,35 @@ class ZvtTerminal:
 
         Unknown when the terminal cannot say (no receipt stored, link lost, or refused
         because it is still busy finishing the previous transaction: ask again later).
-        An Approved with `original_trace` set is a reversal, not a payment.
+        An Approved with `original_trace` set is a reversal, not a payment; a refund
+        (06 31) reads like a payment: its reference (BMP 3C) tells which it was.
         """
+        last = self._repeat_receipt()
+        if isinstance(last, msg.Abort):
+            code = last.result_code
+            return Unknown(f"terminal cannot repeat the receipt: {code:02X} {result_text(code)}")
+        return last
+
+    def last_transaction(self) -> TransactionOutcome | None:
+        """06 20 as `repeat_receipt()`, but None when the terminal ran the command and
+        ended it with 06 1E and no status information: it has no transaction to repeat.
+
+        Unknown still means "cannot say now" (refused while busy, link lost, timeout).
+        """
+        last = self._repeat_receipt()
+        return None if isinstance(last, msg.Abort) else last
+
+    def _repeat_receipt(self) -> TransactionOutcome | msg.Abort:
         ex = self._run("repeat receipt", msg.repeat_receipt(self._password), PAYMENT_RECEIPTS)
         if ex.refused is not None:  # e.g. 84 83 while still busy with the old transaction
             code = ex.refused
             why = f"84 {code:02X} {result_text(code)}"
             return Unknown(f"terminal refused the repeat receipt: {why}")
         if ex.abort is not None and ex.info is None:
-            code = ex.abort.result_code
-            return Unknown(f"terminal cannot repeat the receipt: {code:02X} {result_text(code)}")
+            if ex.abort_sent:  # our 06 B0 after T4 ended it: the terminal said nothing
+                code = ex.abort.result_code
+                return Unknown(f"repeat receipt timed out (T4), ended {code:02X}")
+            return ex.abort
         return transaction_outcome(ex, None, self.currency)
 
     def end_of_day(self) -> EndOfDayOutcome:

@@ -17,6 +17,7 @@ from typing import Any
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
+from kiosk.payment.credentials import ProviderCredentials
 from kiosk.payment.qr.alipay import AlipayConfig
 from kiosk.payment.qr.errors import QrConfigError
 from kiosk.payment.qr.wechat import WeChatPayConfig
@@ -84,22 +85,21 @@ class SimCredentials:
             json.dump(asdict(credentials), out, indent=1)
         return credentials
 
+    def kiosk_side(self) -> ProviderCredentials:
+        """What a kiosk holds: its own keys and the simulator's public key."""
+        return ProviderCredentials(
+            wechat_appid=self.wechat_appid,
+            wechat_mch_id=self.wechat_mch_id,
+            wechat_api_key=self.wechat_api_key,
+            alipay_app_id=self.alipay_app_id,
+            app_private_key=self.app_private_key,
+            alipay_public_key=self.alipay_public_key,
+        )
+
     def wechat_config(self, base_url: str, **overrides: Any) -> WeChatPayConfig:
         """A kiosk-side WeChat Pay config for the simulator at `base_url`."""
-        settings: dict[str, Any] = {
-            "base_url": base_url,
-            "appid": self.wechat_appid,
-            "mch_id": self.wechat_mch_id,
-            "api_key": self.wechat_api_key,
-        }
-        return WeChatPayConfig(**{**settings, **overrides})
+        return self.kiosk_side().wechat_config(base_url, **overrides)
 
     def alipay_config(self, base_url: str, **overrides: Any) -> AlipayConfig:
         """A kiosk-side Alipay config for the simulator at `base_url`."""
-        settings: dict[str, Any] = {
-            "gateway_url": base_url.rstrip("/") + "/gateway.do",
-            "app_id": self.alipay_app_id,
-            "app_private_key": self.app_private_key,
-            "alipay_public_key": self.alipay_public_key,
-        }
-        return AlipayConfig(**{**settings, **overrides})
+        return self.kiosk_side().alipay_config(base_url, **overrides)

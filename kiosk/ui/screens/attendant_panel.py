@@ -1,4 +1,5 @@
-"""Attendant panel: PIN login, then approve, void a line, cancel, reprint, lane, devices.
+"""Attendant panel: PIN login, then approve, void a line, cancel, reprint, refund, lane,
+devices. While the refund desk is open the left column shows it instead of the basket.
 
 What each button may do is decided by the lane (role permissions, states); buttons an
 attendant's role lacks are hidden, not enforced, here.
@@ -8,7 +9,8 @@ from __future__ import annotations
 
 from kivy.properties import BooleanProperty
 
-from kiosk.lane_view import LaneSnapshot
+from kiosk.lane import Lane
+from kiosk.lane_view import LaneSnapshot, RefundView
 from kiosk.ui.i18n import tr
 from kiosk.ui.screens.base import KioskScreen
 from kiosk.ui.widgets import KioskLabel, TouchButton
@@ -18,6 +20,7 @@ _BUTTONS = {
     "approve": "approve_age",
     "cancel_basket": "cancel_basket",
     "reprint": "reprint",
+    "refund": "refund",
     "lane": "open_close_lane",
 }
 
@@ -45,7 +48,12 @@ class AttendantPanelScreen(KioskScreen):
             self.ids.approve.opacity = 0
         closed = snap.status == "out_of_service"
         self.ids.lane.text = tr(locale, "panel.open_lane" if closed else "panel.close_lane")
-        self._render_lines(snap)
+        if snap.refund is not None:
+            self.ids.refund.text = tr(locale, "panel.refund_close")
+            self._render_refund(snap, snap.refund)
+        else:
+            self.ids.refund.text = tr(locale, "panel.refund")
+            self._render_lines(snap)
         self._render_devices(snap)
 
     def _render_lines(self, snap: LaneSnapshot) -> None:
@@ -60,6 +68,55 @@ class AttendantPanelScreen(KioskScreen):
             )
             button.bind(on_release=lambda _b, line_id=line.line_id: self._void(line_id))
             box.add_widget(button)
+
+    def _render_refund(self, snap: LaneSnapshot, desk: RefundView) -> None:
+        box = self.ids.lines
+        box.clear_widgets()
+        locale = snap.locale
+        box.add_widget(KioskLabel(text=tr(locale, "panel.refund_title"), bold=True))
+        if desk.unresolved is not None:
+            retry = TouchButton(
+                text=tr(locale, "panel.refund_retry", amount=desk.unresolved), accent=True
+            )
+            retry.bind(on_release=lambda _b: self._lane().retry_refund())
+            box.add_widget(retry)
+        if desk.busy:
+            box.add_widget(KioskLabel(text=tr(locale, "panel.refund_busy")))
+        if desk.sale is not None:
+            box.add_widget(
+                KioskLabel(
+                    text=tr(
+                        locale, "panel.refund_sale", when=desk.sale.when, total=desk.sale.total
+                    ),
+                    bold=True,
+                )
+            )
+            for pay in desk.payments:
+                method = tr(locale, f"payment.{pay.method}")
+                if pay.refundable_minor <= 0:
+                    text = tr(locale, "panel.refund_nothing", method=method, paid=pay.paid)
+                    box.add_widget(KioskLabel(text=text))
+                    continue
+                button = TouchButton(
+                    text=tr(locale, "panel.refund_pay", amount=pay.refundable, method=method),
+                    accent=True,
+                    disabled=desk.busy or desk.unresolved is not None,
+                )
+                button.bind(on_release=lambda _b, i=pay.intent_id: self._lane().refund_payment(i))
+                box.add_widget(button)
+        for sale in desk.recent:
+            button = TouchButton(
+                text=tr(locale, "panel.refund_sale", when=sale.when, total=sale.total)
+            )
+            button.bind(on_release=lambda _b, t=sale.tx_id: self._lane().choose_refund_sale(t))
+            box.add_widget(button)
+
+    @staticmethod
+    def _lane() -> Lane:
+        from kivy.app import App  # noqa: PLC0415 - the running app, at tap time
+
+        lane: Lane = App.get_running_app().lane
+        return lane
 
     def _void(self, line_id: str) -> None:
         from kivy.app import App  # noqa: PLC0415 - the running app, at tap time
