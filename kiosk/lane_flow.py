@@ -399,6 +399,23 @@ class LaneFlow:
 
         self._start_payment(call, settle)
 
+    def _recheck_payment(self, attendant_id: str) -> None:
+        """The attendant's approval of an unresolved payment: ask the terminal or provider
+        again, and clear the request only once the outcome is known (never a guess)."""
+        pending = self.state.pending_payment
+        assert pending is not None
+        provider = self.payments.provider(pending.method, None, lambda _key: None)
+
+        def settle(outcome: PaymentOutcome) -> None:
+            self._settle(pending.intent_id, pending.amount_minor, outcome)
+            state = self.state
+            if outcome.status != "unknown" and state.attendant_reason is (
+                AttendantReason.PAYMENT_UNRESOLVED
+            ):
+                self.checkout.approve(attendant_id, AttendantReason.PAYMENT_UNRESOLVED)
+
+        self._start_payment(lambda: provider.query(pending.intent_id), settle)
+
     def _show_prompt(self, intent_id: str, key: str) -> None:
         pending = self.state.pending_payment
         if self.paying is not None and pending is not None and pending.intent_id == intent_id:
@@ -505,6 +522,8 @@ class LaneFlow:
         who = self._who(pin)
         if who is None or not self._allowed(who, _REASON_PERMISSION[reason]):
             return None
+        if reason is AttendantReason.PAYMENT_UNRESOLVED and self.state.pending_payment:
+            return self._recheck_payment(who.attendant_id)
         line = self.nav.pending_void
         if reason is AttendantReason.VOID_LINE and line is not None:
             self.checkout.void_line(line, who.attendant_id)

@@ -434,7 +434,7 @@ def test_payment_unresolved_at_power_cut_is_resolved_before_the_next_shopper(
     first = Harness(tmp_path / "k").start()
     # The terminal charges the card, then its link goes down for longer than the lane
     # waits: the lane cannot know whether the shopper paid.
-    first.sims.zvt.down_s = 5.0
+    first.sims.zvt.down_s = 30.0
     first.sims.zvt.queue("drop-after-charge")
     first.lane.scan(TOAST)
     first.lane.go_to_payment()
@@ -591,3 +591,28 @@ def test_refund_unresolved_at_power_cut_is_settled_at_start_up_without_a_second_
             journal.close()
     finally:
         second.close()
+
+
+def test_a_supervisor_clears_an_unresolved_payment_only_once_the_terminal_answers(
+    harness: Harness,
+) -> None:
+    # Charged, then the terminal is gone for longer than the lane waits for it (T3, 5 s).
+    harness.sims.zvt.down_s = 8.0
+    harness.sims.zvt.queue("drop-after-charge")
+    harness.lane.scan(TOAST)
+    harness.lane.go_to_payment()
+    harness.lane.choose_payment("card")
+    snap = harness.settle()
+    assert snap.overlay is AttendantReason.PAYMENT_UNRESOLVED
+    harness.lane.approve(ATTENDANT_PIN)  # not allowed for this role
+    assert harness.settle().overlay is AttendantReason.PAYMENT_UNRESOLVED
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:  # the supervisor asks until the terminal is back
+        harness.lane.approve(SUPERVISOR_PIN)
+        snap = harness.settle()
+        if snap.overlay is None:
+            break
+        time.sleep(0.5)
+    assert snap.overlay is None
+    assert snap.screen is Screen.RECEIPT  # the charge was found: one sale, charged once
+    assert harness.sims.ledger() == [("card", 1290, "approved")]
