@@ -24,8 +24,10 @@ from kiosk.lane_flow import LaneSettings
 from kiosk.lane_view import LaneSnapshot
 from kiosk.payment.kiosk_payments import KioskPayments
 from kiosk.security.attendants import load_attendants, seed_demo_attendants
+from kiosk.security.lockout_state import SharedLockout
 
 ATTENDANTS_FILE = "attendants.toml"
+LOCKOUT_FILE = "pin-lockout.json"  # the PIN pad's failure count, shared with `kiosk refund`
 
 
 @dataclass(slots=True)
@@ -52,12 +54,14 @@ def demo_lane(
     on_snapshot: Callable[[LaneSnapshot], None] | None = None,
     settings: LaneSettings | None = None,
     monotonic: Callable[[], float] = time.monotonic,
+    wall: Callable[[], float] = time.time,
     clock: Callable[[], datetime] = local_now,
     ids: Callable[[], str] = new_id,
 ) -> DemoLane:
     """A lane on the demo store in `data_dir` (seeded if new). Call `.lane.start()`."""
     config = seed_demo_store(data_dir)
     attendants = load_attendants(seed_demo_attendants(data_dir / ATTENDANTS_FILE))
+    attendants.shared = SharedLockout(data_dir / LOCKOUT_FILE, wall)
     payments = KioskPayments.open(config.payment, data_dir=data_dir, currency=config.store.currency)
 
     def opener(hook: EffectHook) -> Checkout:

@@ -52,6 +52,7 @@ class Harness:
             devices=self.devices,
             on_snapshot=self.seen.append,
             monotonic=self.clock,
+            wall=self.clock,  # the PIN lock-out's persisted end moves with the fake clock
             clock=lambda: NOW,
             ids=lambda: f"{run}-{next(counter):04d}",
             settings=LaneSettings(**kwargs),  # type: ignore[arg-type]

@@ -28,7 +28,7 @@ from kiosk.checkout import Checkout
 from kiosk.config import KioskConfig, demo_config_path, load_config
 from kiosk.domain.money import Money
 from kiosk.errors import KioskError
-from kiosk.lane_setup import ATTENDANTS_FILE
+from kiosk.lane_setup import ATTENDANTS_FILE, LOCKOUT_FILE
 from kiosk.payment.kiosk_payments import KioskPayments
 from kiosk.security.attendants import Permission, load_attendants
 
@@ -105,7 +105,7 @@ def _refund(config: KioskConfig, args: argparse.Namespace) -> int:
     attendants_path = (
         Path(args.attendants) if args.attendants else (config.paths.data_dir / ATTENDANTS_FILE)
     )
-    book = load_attendants(attendants_path)
+    book = load_attendants(attendants_path, config.paths.data_dir / LOCKOUT_FILE)
     who = book.authenticate(_read_pin(), time.monotonic())
     if not who.may(Permission.REFUND):
         raise RefundCommandError(f"attendant {who.attendant_id} may not refund ({who.role.value})")

@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from kiosk.errors import KioskError
+from kiosk.security.lockout_state import SharedLockout
 
 log = logging.getLogger(__name__)
 
@@ -183,10 +184,14 @@ class AttendantBook:
     """The attendants of one kiosk and its PIN pad's lock-out. Thread-safe."""
 
     def __init__(
-        self, attendants: tuple[Attendant, ...] = (), policy: LockoutPolicy | None = None
+        self,
+        attendants: tuple[Attendant, ...] = (),
+        policy: LockoutPolicy | None = None,
+        shared: SharedLockout | None = None,
     ) -> None:
         self.attendants = attendants
         self.policy = policy or LockoutPolicy()
+        self.shared = shared  # the count shared with other processes and restarts
         self._lock = threading.Lock()
         self._failures = 0
         self._locked_until: float | None = None
@@ -203,23 +208,33 @@ class AttendantBook:
         `now` is a monotonic clock reading in seconds. A success resets the failure count.
         """
         with self._lock:
-            if self._locked_until is not None:
-                if now < self._locked_until:
-                    raise LockedOut(self._locked_until - now)
-                self._locked_until = None
+            if self.shared is None:
+                return self._check(pin, now)
+            with self.shared.hold(now) as count:
+                self._failures, self._locked_until = count.failures, count.locked_until
+                try:
+                    return self._check(pin, now)
+                finally:
+                    count.failures, count.locked_until = self._failures, self._locked_until
+
+    def _check(self, pin: str, now: float) -> Attendant:
+        if self._locked_until is not None:
+            if now < self._locked_until:
+                raise LockedOut(self._locked_until - now)
+            self._locked_until = None
+            self._failures = 0
+        for attendant in self.attendants:
+            if attendant.pin.matches(pin):
                 self._failures = 0
-            for attendant in self.attendants:
-                if attendant.pin.matches(pin):
-                    self._failures = 0
-                    log.info("attendant PIN accepted", extra={"attendant": attendant.attendant_id})
-                    return attendant
-            self._failures += 1
-            remaining = self.policy.max_failures - self._failures
-            log.warning("attendant PIN rejected", extra={"failures": self._failures})
-            if remaining <= 0:
-                self._locked_until = now + self.policy.lock_seconds
-                raise LockedOut(self.policy.lock_seconds)
-            raise PinRejected(self._failures, remaining)
+                log.info("attendant PIN accepted", extra={"attendant": attendant.attendant_id})
+                return attendant
+        self._failures += 1
+        remaining = self.policy.max_failures - self._failures
+        log.warning("attendant PIN rejected", extra={"failures": self._failures})
+        if remaining <= 0:
+            self._locked_until = now + self.policy.lock_seconds
+            raise LockedOut(self.policy.lock_seconds)
+        raise PinRejected(self._failures, remaining)
 
     def locked_for(self, now: float) -> float:
         """Seconds the PIN pad stays locked (0 when it is not)."""
@@ -233,8 +248,9 @@ _ATTENDANT_KEYS = {"id", "name", "role", "pin_scrypt"}
 _LOCKOUT_KEYS = {"max_failures", "lock_seconds"}
 
 
-def load_attendants(path: Path) -> AttendantBook:
+def load_attendants(path: Path, lockout_state: Path | None = None) -> AttendantBook:
     """Read an attendants file; every key is checked and an error names file and entry.
+    `lockout_state`: where the PIN pad's failure count is shared with other processes.
 
     ```toml
     [lockout]
@@ -285,7 +301,8 @@ def load_attendants(path: Path) -> AttendantBook:
             raise AttendantError(f"{where}: id {values['id']!r} appears twice")
         pin = PinHash.parse(values["pin_scrypt"], f"{where} ({values['id']})")
         attendants.append(Attendant(values["id"], values["name"], role, pin))
-    return AttendantBook(tuple(attendants), policy)
+    shared = None if lockout_state is None else SharedLockout(lockout_state)
+    return AttendantBook(tuple(attendants), policy, shared)
 
 
 def _policy(path: Path, table: object) -> LockoutPolicy:

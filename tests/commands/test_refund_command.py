@@ -107,3 +107,16 @@ def test_refund_is_refused_while_the_lane_is_open_in_another_process(store: Path
         checkout.close()
     assert result.returncode == 2
     assert "in use by process" in result.stderr
+
+
+def test_wrong_pins_lock_the_command_as_they_lock_the_pin_pad(tmp_path: Path) -> None:
+    data = tmp_path / "d"
+    seed_demo_store(data)
+    seed_demo_attendants(data / ATTENDANTS_FILE)
+    args = ("refund", "some-sale", "--data-dir", str(data))
+    answers = [kiosk(*args, pin="9999").stderr for _ in range(5)]  # the demo allows 5
+    assert "1 in a row" in answers[0]
+    assert "locked" in answers[-1].lower()
+    right = kiosk(*args, pin=SUPERVISOR_PIN)  # each run is a new process: still locked
+    assert right.returncode == 2
+    assert "locked" in right.stderr.lower()

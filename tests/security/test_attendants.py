@@ -24,6 +24,7 @@ from kiosk.security.attendants import (
     load_attendants,
     seed_demo_attendants,
 )
+from kiosk.security.lockout_state import SharedLockout
 
 CHEAP = {"n": 2**4, "r": 1, "p": 1}  # fast hashes for property tests; format is the same
 
@@ -162,3 +163,48 @@ def test_demo_seed_writes_once_and_loads(tmp_path: Path) -> None:
     seed_demo_attendants(path)
     assert path.read_text("utf-8") == first
     assert load_attendants(path).authenticate("1234", now=0).role is Role.ATTENDANT
+
+
+class FakeWall:
+    def __init__(self) -> None:
+        self.now = 1_800_000_000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def shared_book(path: Path, wall: FakeWall) -> AttendantBook:
+    policy = LockoutPolicy(max_failures=3, lock_seconds=60)
+    return AttendantBook((attendant("A1", "1234"),), policy, SharedLockout(path, wall))
+
+
+def test_wrong_pins_count_across_processes_and_restarts(tmp_path: Path) -> None:
+    wall = FakeWall()
+    state = tmp_path / "pin-lockout.json"
+    kiosk, cli = shared_book(state, wall), shared_book(state, wall)  # two processes
+    with pytest.raises(PinRejected):
+        kiosk.authenticate("0000", now=10.0)
+    with pytest.raises(PinRejected) as second:
+        cli.authenticate("0000", now=500.0)  # another clock entirely
+    assert second.value.remaining == 1
+    with pytest.raises(LockedOut):
+        kiosk.authenticate("0000", now=11.0)
+    restarted = shared_book(state, wall)  # after a reboot: monotonic clock starts over
+    wall.now += 30
+    with pytest.raises(LockedOut) as locked:
+        restarted.authenticate("1234", now=0.0)
+    assert locked.value.seconds_left == pytest.approx(30)
+    wall.now += 31
+    assert restarted.authenticate("1234", now=31.0).attendant_id == "A1"
+    assert cli.authenticate("1234", now=900.0).attendant_id == "A1"
+
+
+def test_a_damaged_lockout_file_locks_the_pad_rather_than_unlocking_it(tmp_path: Path) -> None:
+    state = tmp_path / "pin-lockout.json"
+    state.write_text("{not json", encoding="utf-8")
+    wall = FakeWall()
+    book = shared_book(state, wall)
+    with pytest.raises(LockedOut):
+        book.authenticate("1234", now=0.0)
+    wall.now += 61
+    assert book.authenticate("1234", now=61.0).attendant_id == "A1"  # and it heals
