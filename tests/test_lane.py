@@ -496,9 +496,9 @@ def wait_refund_settled(harness: Harness) -> LaneSnapshot:
     raise AssertionError(f"refund never settled: {snap.refund} {snap.notice}")
 
 
-def test_card_refund_with_a_lost_answer_blocks_the_lane_until_retried_and_refunds_once(
-    harness: Harness,
-) -> None:
+def refund_card_sale_losing_the_answer(harness: Harness) -> LaneSnapshot:
+    """Sell toast by card, then refund it from the refund desk; the terminal refunds
+    but its answer is lost with the link."""
     harness.lane.scan(TOAST)
     harness.lane.go_to_payment()
     harness.lane.choose_payment("card")
@@ -513,11 +513,18 @@ def test_card_refund_with_a_lost_answer_blocks_the_lane_until_retried_and_refund
     assert desk is not None
     (payment,) = desk.payments
     assert (payment.method, payment.refundable) == ("card", "¥12.90")
-    harness.sims.zvt.queue("drop-before-completion")  # refunded, but the answer is lost
+    harness.sims.zvt.queue("drop-before-completion")
     harness.lane.refund_payment(payment.intent_id)
     snap = wait_refund_settled(harness)
     assert snap.notice is not None
     assert snap.notice.key == "refund_unresolved"
+    return snap
+
+
+def test_card_refund_with_a_lost_answer_blocks_the_lane_until_retried_and_refunds_once(
+    harness: Harness,
+) -> None:
+    snap = refund_card_sale_losing_the_answer(harness)
     assert snap.refund is not None
     assert snap.refund.unresolved == "¥12.90"
     harness.lane.close_attendant_panel()
@@ -561,23 +568,7 @@ def test_refund_unresolved_at_power_cut_is_settled_at_start_up_without_a_second_
 ) -> None:
     first = Harness(tmp_path / "k").start()
     try:
-        first.lane.scan(TOAST)
-        first.lane.go_to_payment()
-        first.lane.choose_payment("card")
-        receipt = first.settle().receipt
-        assert receipt is not None
-        first.lane.finish_receipt()
-        first.lane.open_attendant_panel()
-        first.lane.attendant_login(SUPERVISOR_PIN)
-        first.lane.open_refunds()
-        first.lane.choose_refund_sale(receipt.tx_id)
-        desk = first.settle().refund
-        assert desk is not None
-        first.sims.zvt.queue("drop-before-completion")
-        first.lane.refund_payment(desk.payments[0].intent_id)
-        snap = wait_refund_settled(first)
-        assert snap.notice is not None
-        assert snap.notice.key == "refund_unresolved"
+        refund_card_sale_losing_the_answer(first)
     finally:
         first.close()  # power cut with the refund journalled and its outcome unknown
     second = Harness(tmp_path / "k").start()

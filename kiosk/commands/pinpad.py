@@ -225,30 +225,29 @@ def run_register(args: argparse.Namespace) -> int:
     return 0
 
 
-def run_pay(args: argparse.Namespace) -> int:
+def _money_command(args: argparse.Namespace, refund: bool) -> int:
+    """`pay` or `refund` AMOUNT: the same checks, one terminal command."""
     try:
         code = _currency_code(args)
         amount = Money.parse(args.amount, code)
         if amount.minor <= 0:
             return _fail(args, f"amount must be positive, got {args.amount!r}")
         with _terminal(args, code) as terminal:
-            outcome = terminal.authorize(amount.minor, reference=args.reference)
+            send = terminal.refund if refund else terminal.authorize
+            outcome = send(amount.minor, reference=args.reference)
     except (ZvtError, KioskError) as exc:
         return _fail(args, str(exc))
+    if refund:
+        return _report(args, outcome, code, done="refunded")
     return _report(args, outcome, code)
 
 
+def run_pay(args: argparse.Namespace) -> int:
+    return _money_command(args, refund=False)
+
+
 def run_refund(args: argparse.Namespace) -> int:
-    try:
-        code = _currency_code(args)
-        amount = Money.parse(args.amount, code)
-        if amount.minor <= 0:
-            return _fail(args, f"amount must be positive, got {args.amount!r}")
-        with _terminal(args, code) as terminal:
-            outcome = terminal.refund(amount.minor, reference=args.reference)
-    except (ZvtError, KioskError) as exc:
-        return _fail(args, str(exc))
-    return _report(args, outcome, code, done="refunded")
+    return _money_command(args, refund=True)
 
 
 def run_reverse(args: argparse.Namespace) -> int:
