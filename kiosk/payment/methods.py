@@ -32,9 +32,12 @@ Prompt = Callable[[str], None]
 
 
 def _card_reference(outcome: Approved) -> str:
-    # Only the card's last four digits: what a receipt may show (never the PAN).
+    # Only the card's last four digits (what a receipt may show, never the PAN) and the
+    # terminal's receipt number, which a same-day reversal (06 30) and the store's
+    # reconciliation with the acquirer need.
     digits = "".join(c for c in (outcome.masked_pan or "") if c.isdigit())
-    return f"**** {digits[-4:]}" if digits else "card"
+    card = f"**** {digits[-4:]}" if digits else "card"
+    return card if outcome.receipt_no is None else f"{card} #{outcome.receipt_no}"
 
 
 class CardProvider:
