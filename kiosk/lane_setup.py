@@ -1,10 +1,10 @@
 """Put a lane together for the demo store: `kiosk run`, the offscreen journey, tests, bench.
 
-`demo_lane(data_dir)` seeds the demo store (catalogue, promotions) and its demo
-attendants, opens its payment methods from `[payment]` (the demo store's: the ZVT
-terminal and QR provider simulators, in-process, behind the real clients) and returns
-a started-on-request `DemoLane`. A store kiosk wires the same `Lane` with its own
-config, attendant list, payment providers and `ManagedDevices`.
+`kiosk_lane(config)` puts together the lane a config describes: its attendant list
+(DATA_DIR/attendants.toml, scrypt-hashed PINs), its payment methods from `[payment]`
+and the devices given (`ManagedDevices` on a kiosk). `demo_lane(data_dir)` seeds the
+demo store (catalogue, promotions, demo attendants) and returns its lane, which pays
+through the ZVT terminal and QR provider simulators in-process behind the real clients.
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ LOCKOUT_FILE = "pin-lockout.json"  # the PIN pad's failure count, shared with `k
 
 
 @dataclass(slots=True)
-class DemoLane:
+class KioskLane:
     lane: Lane
     config: KioskConfig
     payments: KioskPayments
@@ -47,22 +47,29 @@ class DemoLane:
         self.payments.close()
 
 
-def demo_lane(
-    data_dir: Path,
+def kiosk_lane(
+    config: KioskConfig,
     *,
     devices: LaneDevices | None = None,
     on_snapshot: Callable[[LaneSnapshot], None] | None = None,
     settings: LaneSettings | None = None,
+    simulate_payments: bool = False,
     monotonic: Callable[[], float] = time.monotonic,
     wall: Callable[[], float] = time.time,
     clock: Callable[[], datetime] = local_now,
     ids: Callable[[], str] = new_id,
-) -> DemoLane:
-    """A lane on the demo store in `data_dir` (seeded if new). Call `.lane.start()`."""
-    config = seed_demo_store(data_dir)
-    attendants = load_attendants(seed_demo_attendants(data_dir / ATTENDANTS_FILE))
+) -> KioskLane:
+    """The lane `config` describes: its attendants (DATA_DIR/attendants.toml), payment
+    methods ([payment]) and devices. Call `.lane.start()`; `.close()` once."""
+    data_dir = config.paths.data_dir
+    attendants = load_attendants(data_dir / ATTENDANTS_FILE)
     attendants.shared = SharedLockout(data_dir / LOCKOUT_FILE, wall)
-    payments = KioskPayments.open(config.payment, data_dir=data_dir, currency=config.store.currency)
+    payments = KioskPayments.open(
+        config.payment,
+        data_dir=data_dir,
+        currency=config.store.currency,
+        simulate=simulate_payments,
+    )
 
     def opener(hook: EffectHook) -> Checkout:
         return open_checkout(config, clock=clock, ids=ids, on_effect=hook)
@@ -78,4 +85,30 @@ def demo_lane(
         monotonic=monotonic,
         new_id=ids,
     )
-    return DemoLane(lane, config, payments, lane_devices)
+    return KioskLane(lane, config, payments, lane_devices)
+
+
+def demo_lane(
+    data_dir: Path,
+    *,
+    devices: LaneDevices | None = None,
+    on_snapshot: Callable[[LaneSnapshot], None] | None = None,
+    settings: LaneSettings | None = None,
+    monotonic: Callable[[], float] = time.monotonic,
+    wall: Callable[[], float] = time.time,
+    clock: Callable[[], datetime] = local_now,
+    ids: Callable[[], str] = new_id,
+) -> KioskLane:
+    """A lane on the demo store in `data_dir` (seeded if new). Call `.lane.start()`."""
+    config = seed_demo_store(data_dir)
+    seed_demo_attendants(data_dir / ATTENDANTS_FILE)
+    return kiosk_lane(
+        config,
+        devices=devices,
+        on_snapshot=on_snapshot,
+        settings=settings,
+        monotonic=monotonic,
+        wall=wall,
+        clock=clock,
+        ids=ids,
+    )

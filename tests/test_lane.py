@@ -17,7 +17,7 @@ from kiosk.domain.transaction import AttendantReason, Status
 from kiosk.lane import Lane
 from kiosk.lane_devices import MemoryDevices
 from kiosk.lane_flow import LaneSettings, phone_member_id
-from kiosk.lane_setup import DemoLane, demo_lane
+from kiosk.lane_setup import KioskLane, demo_lane
 from kiosk.lane_view import LaneSnapshot, Screen
 from kiosk.payment.kiosk_payments import PaymentSimulators
 from kiosk.store.journal import Journal
@@ -47,7 +47,7 @@ class Harness:
         self.devices = MemoryDevices(printer_ok=bool(kwargs.pop("printer_ok", True)))
         counter = itertools.count()
         run = uuid.uuid4().hex[:6]  # a restart must not reuse the ids of the run before
-        self.demo: DemoLane = demo_lane(
+        self.demo: KioskLane = demo_lane(
             data_dir,
             devices=self.devices,
             on_snapshot=self.seen.append,

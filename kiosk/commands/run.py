@@ -1,4 +1,7 @@
-"""`kiosk run [--simulate]`: the kiosk's touch UI (SPEC section 10).
+"""`kiosk run [--config FILE] [--simulate]`: the kiosk's touch UI (SPEC section 10).
+
+Without `--config` it runs the demo store (seeded in `--data-dir`); with it, the
+store's kiosk: its attendants, payment providers and devices, as the config names them.
 
 With a display (X11, Wayland, or SDL's KMS driver on a kiosk) it opens the UI; with
 `--simulate` every device is an in-repo simulator and scans and weights can be typed
@@ -17,9 +20,13 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
+from kiosk.errors import KioskError
 from kiosk.ui.env import SMALL, DisplayProfile, has_display, prepare_kivy
+
+if TYPE_CHECKING:
+    from kiosk.config import KioskConfig
 
 log = logging.getLogger(__name__)
 
@@ -53,33 +60,53 @@ def write_screenshots(out_dir: Path, profile: DisplayProfile = SMALL) -> list[Pa
             demo.close()
 
 
-def _run_windowed(args: argparse.Namespace, profile: DisplayProfile, data_dir: Path) -> int:
-    prepare_kivy(
-        headless=False, profile=profile, home=data_dir / "kivy", fullscreen=args.fullscreen
-    )
+def _store_config(args: argparse.Namespace, data_dir: Path | None) -> KioskConfig:
+    """The store's config (`--config`), or the demo store seeded in `data_dir`."""
     from kiosk.app import seed_demo_store  # noqa: PLC0415
+    from kiosk.config import load_config  # noqa: PLC0415
+    from kiosk.lane_setup import ATTENDANTS_FILE  # noqa: PLC0415
+    from kiosk.security.attendants import seed_demo_attendants  # noqa: PLC0415
+
+    if args.config:
+        return load_config(Path(args.config), data_dir=data_dir)
+    assert data_dir is not None
+    config = seed_demo_store(data_dir)
+    seed_demo_attendants(data_dir / ATTENDANTS_FILE)
+    return config
+
+
+def _run_windowed(args: argparse.Namespace, profile: DisplayProfile, data_dir: Path | None) -> int:
+    config = _store_config(args, data_dir)
+    prepare_kivy(
+        headless=False,
+        profile=profile,
+        home=config.paths.data_dir / "kivy",
+        fullscreen=args.fullscreen,
+    )
     from kiosk.device_manager import DeviceManager  # noqa: PLC0415
     from kiosk.lane_devices import DeviceFeed, ManagedDevices  # noqa: PLC0415
-    from kiosk.lane_setup import demo_lane  # noqa: PLC0415
+    from kiosk.lane_setup import kiosk_lane  # noqa: PLC0415
     from kiosk.ui.app import KioskApp  # noqa: PLC0415
     from kiosk.ui.fonts import find_cjk_font  # noqa: PLC0415
 
-    config = seed_demo_store(data_dir)
     manager = DeviceManager(config.devices, simulate=args.simulate).start()
-    devices = ManagedDevices(manager)
-    demo = demo_lane(data_dir, devices=devices)
-    feed = DeviceFeed(manager.scans, manager.weights, demo.lane.scan, demo.lane.feed_weight)
-    app = KioskApp(demo.lane, profile, find_cjk_font())
-    demo.lane.on_snapshot = app.on_lane_snapshot
-    if args.simulate:
-        _start_console(manager, sys.stdin, demo.lane)
     try:
-        demo.lane.start()
+        kiosk = kiosk_lane(config, devices=ManagedDevices(manager), simulate_payments=args.simulate)
+    except BaseException:
+        manager.stop()
+        raise
+    feed = DeviceFeed(manager.scans, manager.weights, kiosk.lane.scan, kiosk.lane.feed_weight)
+    app = KioskApp(kiosk.lane, profile, find_cjk_font())
+    kiosk.lane.on_snapshot = app.on_lane_snapshot
+    if args.simulate:
+        _start_console(manager, sys.stdin, kiosk.lane)
+    try:
+        kiosk.lane.start()
         feed.start()
         app.run()
     finally:
         feed.stop()
-        demo.close()
+        kiosk.close()
         manager.stop()
     return 0
 
@@ -234,6 +261,13 @@ def run(args: argparse.Namespace) -> int:
     except ValueError as exc:
         print(f"kiosk run: {exc}", file=sys.stderr)
         return 2
+    if args.config and (args.offscreen or not has_display()):
+        print(
+            "kiosk run: --config runs the store's kiosk, which needs a display"
+            " (DISPLAY/WAYLAND_DISPLAY, or SDL_VIDEODRIVER=kmsdrm on the device)",
+            file=sys.stderr,
+        )
+        return 2
     if args.offscreen or not has_display():
         out = Path(args.screenshots or DEFAULT_SHOTS)
         print(
@@ -244,8 +278,14 @@ def run(args: argparse.Namespace) -> int:
         shots = write_screenshots(out, profile)
         print(f"kiosk run: {len(shots)} screenshots written to {out}/", flush=True)
         return 0
-    with _data_dir(args.data_dir) as data_dir:
-        return _run_windowed(args, profile, data_dir)
+    try:
+        if args.config:
+            return _run_windowed(args, profile, Path(args.data_dir) if args.data_dir else None)
+        with _data_dir(args.data_dir) as data_dir:
+            return _run_windowed(args, profile, data_dir)
+    except KioskError as exc:
+        print(f"kiosk run: {exc}", file=sys.stderr)
+        return 2
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -253,7 +293,14 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     parser.add_argument(
         "--simulate", action="store_true", help="simulate every device; type scans on stdin"
     )
-    parser.add_argument("--data-dir", help="store directory (seeded if new; default: temp)")
+    parser.add_argument(
+        "--config", help="the store's kiosk config (default: the demo store, seeded)"
+    )
+    parser.add_argument(
+        "--data-dir",
+        help="data directory (demo: seeded if new, default a temp dir;"
+        " with --config: overrides the config's)",
+    )
     parser.add_argument(
         "--display", default="800x480@7", help="screen WIDTHxHEIGHT@INCHES (sets touch sizes)"
     )

@@ -13,7 +13,7 @@ import time
 from pathlib import Path
 
 from drivers.scale import ScaleStatus, Weight
-from kiosk.lane_setup import DemoLane
+from kiosk.lane_setup import KioskLane
 from kiosk.lane_view import Screen
 from kiosk.ui.driver import UiDriver
 
@@ -30,7 +30,7 @@ LOCALES = ("zh_CN", "en")
 
 
 class Journey:
-    def __init__(self, driver: UiDriver, demo: DemoLane, out_dir: Path) -> None:
+    def __init__(self, driver: UiDriver, demo: KioskLane, out_dir: Path) -> None:
         self.driver = driver
         self.demo = demo
         self.out_dir = out_dir
@@ -104,7 +104,7 @@ class Journey:
         return self.shots
 
 
-def run_journey(driver: UiDriver, demo: DemoLane, out_dir: Path) -> list[Path]:
+def run_journey(driver: UiDriver, demo: KioskLane, out_dir: Path) -> list[Path]:
     """Tap through every screen; return the screenshots written to `out_dir`."""
     shots = Journey(driver, demo, out_dir).run()
     log.info("journey done", extra={"screenshots": len(shots), "dir": str(out_dir)})
