@@ -23,6 +23,8 @@ import tty
 from types import TracebackType
 from typing import Protocol, Self
 
+from drivers.worker import Worker
+
 
 class SimLink(Protocol):
     @property
@@ -278,25 +280,19 @@ class LinkSimulator:
 
     def __init__(self, link: SimLink) -> None:
         self.link = link
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
+        self._worker = Worker(f"{self.kind} simulator {link.url}", self._run)
+        self._stop = self._worker.stopping
 
     @property
     def url(self) -> str:
         return self.link.url
 
     def start(self) -> Self:
-        if self._thread is not None:
-            raise RuntimeError(f"{self.kind} simulator already started")
-        self._thread = threading.Thread(target=self._run, name=f"{self.kind}-sim {self.url}")
-        self._thread.start()
+        self._worker.start()
         return self
 
     def stop(self) -> None:
-        self._stop.set()
-        thread, self._thread = self._thread, None
-        if thread is not None:
-            thread.join(self.join_timeout_s)
+        self._worker.stop(self.join_timeout_s)
         self._close()
 
     def _close(self) -> None:

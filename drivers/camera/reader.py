@@ -29,6 +29,7 @@ import zxingcpp
 from drivers.camera.decode import DEFAULT_FORMATS, Deduplicator, Frame, FrameDecoder, Roi
 from drivers.camera.errors import CameraConfigError, CameraError, CameraOpenError
 from drivers.scanner.events import Scan
+from drivers.worker import Worker
 
 log = logging.getLogger(__name__)
 
@@ -137,7 +138,7 @@ class CameraReader:
         )
         self._stop = threading.Event()
         self._finished = threading.Event()
-        self._thread: threading.Thread | None = None
+        self._worker = Worker(f"camera {self.source}", self._run, already_started=CameraError)
 
     # -- public --------------------------------------------------------------------
     @property
@@ -156,7 +157,7 @@ class CameraReader:
 
     @property
     def running(self) -> bool:
-        return self._thread is not None and self._thread.is_alive()
+        return self._worker.running
 
     def get(self, timeout: float | None = None) -> Scan | None:
         """The next scan, or None when none arrived within `timeout` seconds."""
@@ -181,18 +182,12 @@ class CameraReader:
 
     def start(self) -> Self:
         """Start the capture thread. Nothing runs before this is called."""
-        if self._thread is not None:
-            raise CameraError(f"camera {self.source} already started")
-        self._thread = threading.Thread(target=self._run, name=f"camera {self.source}")
-        self._thread.start()
+        self._worker.start()
         return self
 
     def stop(self) -> None:
         """Stop the thread and release the device; safe to call twice."""
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout=10)
-            self._thread = None
+        self._worker.stop(timeout=10)
 
     def wait_finished(self, timeout: float | None = None) -> bool:
         """Wait until a video file is read to its end (or the reader gave up)."""

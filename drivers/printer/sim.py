@@ -25,6 +25,7 @@ from typing import Self
 
 from drivers.printer.status import DLE, EOT, FIXED_VALUE
 from drivers.simlink import PtyLink, TcpLink
+from drivers.worker import Worker
 
 log = logging.getLogger(__name__)
 
@@ -163,8 +164,8 @@ class PrinterSimulator:
     def __init__(self, link: PtyLink | TcpLink, model: PrinterModel | None = None) -> None:
         self.link = link
         self.model = model or PrinterModel()
-        self._thread: threading.Thread | None = None
-        self._stopping = threading.Event()
+        self._worker = Worker(f"printer simulator {link.url}", self._run)
+        self._stopping = self._worker.stopping
 
     @property
     def url(self) -> str:
@@ -186,19 +187,12 @@ class PrinterSimulator:
 
     # -- lifecycle ---------------------------------------------------------------
     def start(self) -> Self:
-        if self._thread is not None:
-            raise RuntimeError("printer simulator already started")
-        self._stopping.clear()
-        self._thread = threading.Thread(target=self._run, name=f"printer-sim {self.url}")
-        self._thread.start()
+        self._worker.start()
         return self
 
     def stop(self) -> None:
         """Stop the thread and close the link; the simulator cannot be restarted."""
-        self._stopping.set()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-            self._thread = None
+        self._worker.stop(timeout=5)
         self.link.close()
 
     def __enter__(self) -> Self:

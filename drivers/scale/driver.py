@@ -37,6 +37,7 @@ from drivers.errors import (
 from drivers.scale import sics, toledo
 from drivers.scale.events import ScaleHealth, ScaleNotStable, ScaleStatus, Weight
 from drivers.transport import Transport, drain_input, open_transport, with_serial_defaults
+from drivers.worker import Worker
 
 log = logging.getLogger(__name__)
 
@@ -102,8 +103,8 @@ class Scale(ABC, Generic[ReplyT]):
         self._io = threading.Lock()  # one request/answer on the wire at a time
         self._state = threading.Condition()
         self._commands: queue.Queue[str] = queue.Queue()
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
+        self._worker = Worker(f"scale {self.source}", self._thread_main)
+        self._stop = self._worker.stopping
         self._latest: Weight | None = None
         self._emitted: Weight | None = None
         self._generation = 0
@@ -301,23 +302,16 @@ class Scale(ABC, Generic[ReplyT]):
     # --- continuous mode ----------------------------------------------------------------
     @property
     def running(self) -> bool:
-        return self._thread is not None and self._thread.is_alive()
+        return self._worker.running
 
     def start(self) -> Self:
         """Start the thread that owns the wire and emits `Weight` events; returns at once."""
-        if self._thread is not None:
-            raise RuntimeError(f"scale {self.source} already started")
-        self._stop.clear()
-        self._thread = threading.Thread(target=self._thread_main, name=f"scale {self.source}")
-        self._thread.start()
+        self._worker.start()
         return self
 
     def stop(self, timeout: float = 5.0) -> None:
         """Stop the thread (if any) and close the transport; idempotent."""
-        self._stop.set()
-        thread, self._thread = self._thread, None
-        if thread is not None:
-            thread.join(timeout)
+        self._worker.stop(timeout)
         self._transport.close()
 
     close = stop

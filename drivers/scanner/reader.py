@@ -19,6 +19,7 @@ from typing import Self
 
 from drivers.scanner.events import DuplicateFilter, Scan, ScannerHealth
 from drivers.transport import TransportHealth
+from drivers.worker import Worker
 
 log = logging.getLogger(__name__)
 
@@ -44,8 +45,8 @@ class ScannerReader(ABC):
         self._poll_s = poll_s
         self._clock = clock
         self._monotonic = monotonic
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
+        self._worker = Worker(f"scanner {source}", self._thread_main)
+        self._stop = self._worker.stopping
         self._lock = threading.Lock()
         self._enabled = True
         self._enable_pending = False  # the reader thread should send the enable state
@@ -61,20 +62,12 @@ class ScannerReader(ABC):
     # --- lifecycle ------------------------------------------------------------
     def start(self) -> Self:
         """Start the reader thread; returns at once."""
-        if self._thread is not None:
-            raise RuntimeError(f"scanner {self.source} already started")
-        self._stop.clear()
-        self._thread = threading.Thread(target=self._thread_main, name=f"scanner {self.source}")
-        self._thread.start()
+        self._worker.start()
         return self
 
     def stop(self, timeout: float = 5.0) -> None:
         """Stop the reader thread and release the device; idempotent."""
-        self._stop.set()
-        thread, self._thread = self._thread, None
-        if thread is not None:
-            thread.join(timeout)
-        else:
+        if not self._worker.stop(timeout):
             self._release()
 
     def _release(self) -> None:  # noqa: B027 - optional hook, most readers open nothing early
@@ -93,7 +86,7 @@ class ScannerReader(ABC):
 
     @property
     def running(self) -> bool:
-        return self._thread is not None and self._thread.is_alive()
+        return self._worker.running
 
     def get(self, timeout: float | None = None) -> Scan | None:
         """The next scan, or None when none arrived within `timeout` seconds."""
