@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import gc
 import logging
-import os
 import uuid
 from collections.abc import Callable
 from datetime import datetime
@@ -13,17 +12,15 @@ from pathlib import Path
 
 from kiosk.checkout import Checkout
 from kiosk.config import KioskConfig, demo_config_path, load_config
-from kiosk.domain.pricing import PromotionSet, load_promotions
 from kiosk.domain.transaction import Effect, Event, Transaction
-from kiosk.errors import KioskError, PromotionError
+from kiosk.errors import KioskError
 from kiosk.store.catalogue import CatalogueStore
 from kiosk.store.catalogue_import import import_catalogue
 from kiosk.store.journal import Journal
 from kiosk.store.lane_lock import LaneLock
+from kiosk.store.promotions_file import PromotionsFile, write_atomically
 
 log = logging.getLogger(__name__)
-
-NO_PROMOTIONS = '{"version": 1, "promotions": []}'
 
 
 def local_now() -> datetime:
@@ -39,41 +36,6 @@ def demo_file(name: str) -> Path:
     return Path(str(resources.files("kiosk") / "data" / name))
 
 
-def load_promotion_file(path: Path | None) -> PromotionSet:
-    """Load promotions, keeping the last good set when the new file fails validation.
-
-    A file that validates is copied to `<name>.last-good`; a file that does not is
-    logged with its error and the last good copy is used instead, so a bad push from
-    head office never leaves the store without its promotions.
-    """
-    if path is None:
-        return load_promotions(NO_PROMOTIONS, "<none>")
-    last_good = path.with_name(path.name + ".last-good")
-    try:
-        text = path.read_text(encoding="utf-8")
-        promotions = load_promotions(text, str(path))
-    except (OSError, UnicodeDecodeError, PromotionError) as exc:
-        log.error(
-            "promotions rejected; keeping the last good set",
-            extra={"file": str(path), "error": str(exc), "fallback": str(last_good)},
-        )
-        if last_good.exists():
-            return load_promotions(last_good.read_text(encoding="utf-8"), str(last_good))
-        return load_promotions(NO_PROMOTIONS, "<none>")
-    if not last_good.exists() or last_good.read_text(encoding="utf-8") != text:
-        _write_atomically(last_good, text)
-    return promotions
-
-
-def _write_atomically(path: Path, text: str) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    with tmp.open("w", encoding="utf-8") as fh:
-        fh.write(text)
-        fh.flush()
-        os.fsync(fh.fileno())
-    os.replace(tmp, path)
-
-
 def seed_demo_store(data_dir: Path) -> KioskConfig:
     """Create a demo store in `data_dir` (catalogue and promotions) unless it exists."""
     data_dir.mkdir(parents=True, exist_ok=True)
@@ -82,7 +44,7 @@ def seed_demo_store(data_dir: Path) -> KioskConfig:
         import_catalogue(demo_file("demo_catalogue.csv"), config.paths.catalogue)
     promotions = config.paths.promotions
     if promotions is not None and not promotions.exists():
-        _write_atomically(promotions, demo_file("demo_promotions.json").read_text("utf-8"))
+        write_atomically(promotions, demo_file("demo_promotions.json").read_text("utf-8"))
     return config
 
 
@@ -119,11 +81,13 @@ def open_checkout(
     except BaseException:
         lock.release()
         raise
+    promotions = PromotionsFile(config.paths.promotions)
     checkout = Checkout(
         config,
         journal,
         catalogue,
-        load_promotion_file(config.paths.promotions),
+        promotions.load(),
+        promotions_file=promotions,
         clock=clock,
         new_id=ids,
         on_effect=on_effect,

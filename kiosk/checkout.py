@@ -62,6 +62,7 @@ from kiosk.logging_setup import mask
 from kiosk.payment.provider import PaymentOutcome, PaymentProvider, RefundProvider
 from kiosk.store.catalogue import CatalogueStore
 from kiosk.store.journal import Journal, Restored
+from kiosk.store.promotions_file import PromotionsFile
 
 log = logging.getLogger(__name__)
 
@@ -99,9 +100,11 @@ class Checkout:
         on_effect: Callable[[Effect, Transaction], None] | None = None,
         on_commit: Callable[[int, Event, Transaction], None] | None = None,
         on_close: Callable[[], None] | None = None,
+        promotions_file: PromotionsFile | None = None,
     ) -> None:
         self.config = config
         self._on_close = on_close
+        self._promotions_file = promotions_file
         self.journal = journal
         self.catalogue = catalogue
         self.promotions = promotions
@@ -196,6 +199,7 @@ class Checkout:
             self._ensure_session()
             self.dispatch(MemberIdentified(self._clock(), result.member_id))
             return ScanOutcome("member", f"member {mask(result.member_id)}", scan=result)
+        self.pick_up_new_files()  # the first scan of a shopper: the newest catalogue
         try:
             item = self._item_for(result)
             self._check_sellable(item, result)
@@ -229,7 +233,24 @@ class Checkout:
 
     def _ensure_session(self) -> None:
         if self._state.status is Status.IDLE:
-            self.dispatch(SessionStarted(self._clock(), self._new_id()))
+            self.start_session()
+
+    def start_session(self, tx_id: str | None = None) -> None:
+        """A new shopper, with the newest catalogue and promotions (`pick_up_new_files`)."""
+        self.pick_up_new_files()
+        self.dispatch(SessionStarted(self._clock(), tx_id or self._new_id()))
+
+    def pick_up_new_files(self) -> None:
+        """Between shoppers only: a catalogue import or a promotions push that replaced its
+        file since is picked up now, so no basket is ever priced by two versions."""
+        if self._state.status is not Status.IDLE:
+            return
+        if self.catalogue.refresh():
+            self._priced = None
+        if self._promotions_file is not None and self._promotions_file.changed():
+            self.promotions = self._promotions_file.load()
+            self._priced = None
+            log.info("promotions reloaded", extra={"rules": len(self.promotions.rules)})
 
     def add_item(
         self,

@@ -34,7 +34,6 @@ from kiosk.domain.transaction import (
     PrintReceipt,
     Resumed,
     SessionClosed,
-    SessionStarted,
     Status,
     Suspended,
     Transaction,
@@ -184,7 +183,7 @@ class LaneFlow:
 
     def _ensure_session(self) -> None:
         if self.state.status is Status.IDLE:
-            self.checkout.dispatch(SessionStarted(self.checkout.now(), self._new_id()))
+            self.checkout.start_session(self._new_id())
 
     def _tell(self, key: str, detail: str = "", *, error: bool = True, **params: str) -> None:
         self.notice = Notice(key, tuple(params.items()), detail, error)

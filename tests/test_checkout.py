@@ -9,12 +9,14 @@ from pathlib import Path
 
 import pytest
 
-from kiosk.app import load_promotion_file, open_checkout, seed_demo_store
+from kiosk.app import demo_file, open_checkout, seed_demo_store
 from kiosk.checkout import Checkout
 from kiosk.config import KioskConfig
 from kiosk.domain.barcodes import variable_measure_label
 from kiosk.domain.transaction import AttendantReason, Status
 from kiosk.payment.stub import StubPaymentProvider
+from kiosk.store.catalogue_import import import_catalogue
+from kiosk.store.promotions_file import load_promotion_file
 
 NOW = datetime(2026, 11, 27, 11, 0).astimezone()  # a Friday morning
 MILK = "6920101000010"  # D-MILK-250, 3.50, "3 for 2" in the demo promotions
@@ -128,3 +130,57 @@ def test_bad_promotions_file_keeps_the_last_good_set(store: KioskConfig) -> None
     path.write_text('{"version": 1, "currency": "CNY", "promotions": [{"id": "x"}]}', "utf-8")
     kept = load_promotion_file(path)
     assert kept.rules == good.rules
+
+
+def finish_with_stub(checkout: Checkout, tmp_path: Path) -> None:
+    checkout.start_checkout()
+    stub = StubPaymentProvider(tmp_path / "stub.db")
+    try:
+        assert checkout.pay(stub).status == "approved"
+    finally:
+        stub.close()
+    checkout.finish(printed=True)
+
+
+def test_a_catalogue_imported_while_a_shopper_shops_is_used_from_the_next_shopper(
+    checkout: Checkout, store: KioskConfig, tmp_path: Path
+) -> None:
+    checkout.scan(TOAST)
+    rows = demo_file("demo_catalogue.csv").read_text(encoding="utf-8").splitlines()
+    header = rows[0].split(",")
+    price = header.index("price_minor")
+    changed = []
+    for row in rows:
+        cells = row.split(",")
+        if cells[0] == "B-TOAST-400":
+            cells[price] = "1350"
+        changed.append(",".join(cells))
+    new_csv = tmp_path / "new.csv"
+    new_csv.write_text("\n".join(changed) + "\n", encoding="utf-8")
+    import_catalogue(new_csv, store.paths.catalogue)  # a technician's import, mid-basket
+    checkout.scan(TOAST)
+    assert checkout.priced().total_minor == 2 * 1290  # this shopper's basket: one catalogue
+    finish_with_stub(checkout, tmp_path)
+    checkout.scan(TOAST)  # the next shopper
+    assert checkout.priced().total_minor == 1350
+
+
+def test_promotions_pushed_mid_basket_apply_from_the_next_shopper_and_bad_ones_never(
+    checkout: Checkout, store: KioskConfig, tmp_path: Path
+) -> None:
+    path = store.paths.promotions
+    assert path is not None
+    for _ in range(3):
+        checkout.scan(MILK)
+    assert checkout.priced().total_minor == 700  # 3 for 2
+    path.write_text('{"version": 1, "currency": "CNY", "promotions": []}', "utf-8")
+    assert checkout.priced().total_minor == 700  # not under this shopper's feet
+    finish_with_stub(checkout, tmp_path)
+    for _ in range(3):
+        checkout.scan(MILK)
+    assert checkout.priced().total_minor == 1050  # no promotions now
+    finish_with_stub(checkout, tmp_path)
+    path.write_text('{"version": 1, "promotions": [{"id": "broken"}]}', "utf-8")
+    for _ in range(3):
+        checkout.scan(MILK)
+    assert checkout.priced().total_minor == 1050  # the last good set (no promotions) holds

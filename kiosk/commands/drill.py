@@ -25,7 +25,6 @@ from kiosk.domain.transaction import (
     Event,
     ReceiptIssued,
     SessionClosed,
-    SessionStarted,
     Status,
     Transaction,
 )
@@ -225,7 +224,7 @@ def run(args: argparse.Namespace) -> int:
                 if sessions >= args.transactions:
                     break
                 tx_id = tx_id_for(config.kiosk_id, sessions)
-                checkout.dispatch(SessionStarted(checkout.now(), tx_id))
+                checkout.start_session(tx_id)
                 sessions += 1
                 continue
             if state.tx_id is None:
