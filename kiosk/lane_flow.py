@@ -198,9 +198,14 @@ class LaneFlow:
         pending = state.pending_payment
         if pending is not None:
             # An intent was sent but its outcome not journalled: ask the provider before
-            # the kiosk takes a new shopper (SPEC section 5).
+            # the kiosk takes a new shopper (SPEC section 5), on the payment thread (a
+            # QR query may poll for a while): the screen says "processing" meanwhile.
             provider = self.payments.provider(pending.method, None, lambda _: None)
-            self._settle(pending.intent_id, pending.amount_minor, provider.query(pending.intent_id))
+            self.paying = _Paying(pending.method, prompt="processing")
+            self._start_payment(
+                lambda: provider.query(pending.intent_id),
+                lambda outcome: self._settle(pending.intent_id, pending.amount_minor, outcome),
+            )
         elif status is Status.PAID:
             assert state.tx_id is not None
             self._print_and_close(state.tx_id)

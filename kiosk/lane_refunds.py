@@ -113,11 +113,10 @@ class RefundDesk:
         )
 
     def boot(self) -> None:
-        """At start-up: a refund left pending by a power cut is asked about first."""
-        pending = self._checkout.state.pending_refund
-        if pending is not None:
-            provider = self._payments.refund_provider(pending.method)
-            self._checkout.resolve_pending_refund(provider)
+        """At start-up: a refund left pending by a power cut is asked about first (the
+        lane takes no shopper until it is settled)."""
+        if self._checkout.state.pending_refund is not None:
+            self.retry()
 
     def _send(self, call: Callable[[], PaymentOutcome]) -> None:
         self._busy = True

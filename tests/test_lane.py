@@ -573,7 +573,13 @@ def test_refund_unresolved_at_power_cut_is_settled_at_start_up_without_a_second_
         first.close()  # power cut with the refund journalled and its outcome unknown
     second = Harness(tmp_path / "k").start()
     try:
-        second.lane.scan(MILK)  # the start-up asked the terminal: the lane is free again
+        # At start-up the lane asks the terminal (on the payment thread); until the
+        # refund is settled no shopper starts, then the lane is free again.
+        for _ in range(100):
+            second.lane.scan(MILK)
+            if second.settle().lines:
+                break
+            time.sleep(0.05)
         assert len(second.settle().lines) == 1
         assert list(second.sims.zvt.ledger.refunded().values()) == [1290]
         journal = Journal.open(second.demo.config.paths.journal)

@@ -20,6 +20,7 @@ from kiosk.lane import Lane
 from kiosk.lane_view import LaneSnapshot
 from kiosk.ui.env import DisplayProfile
 from kiosk.ui.i18n import tr
+from kiosk.ui.kivy_fixes import fix_scrollview_bar_bindings
 from kiosk.ui.root import KioskRoot
 
 UI_DIR = Path(__file__).resolve().parent
@@ -71,6 +72,7 @@ class KioskApp(App):
     def build(self) -> KioskRoot:
         # Every label (Latin and CJK) uses the CJK font: one face, one look.
         LabelBase.register(DEFAULT_FONT, str(self._font))
+        fix_scrollview_bar_bindings()
         load_rules()
         return KioskRoot()
 
