@@ -2,31 +2,15 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass
+from itertools import chain
 
 from kiosk.domain.pricing.apply import Evaluator, Work
+from kiosk.domain.pricing.walk import Option, Part, Unit, Walk
 
 MAX_EXACT_DECISIONS = 8
 MAX_SEARCH_WORK = 1024  # rule-on-line applications per basket, all searches together
-
-
-@dataclass(frozen=True, slots=True)
-class _Part:
-    """One component evaluated under one subset of its decisions."""
-
-    net_total: int
-    spends: tuple[int, ...]  # per basket rule: spend on this component's unclaimed lines
-    nets: tuple[tuple[int, int], ...]  # (line, net) for the exact basket computation
-    claimed: frozenset[int]
-    disc: dict[int, list[tuple[int, int]]]  # line -> its line discounts (read only)
-    shares: dict[int, list[tuple[int, int]]]  # shares of exclusive basket rules (read only)
-    basket_totals: list[tuple[int, int]]  # (rank, amount) of those rules, by rank
-
-
-# (rank, line): whether a decided rule is used on that line, or, for a rule coupling
-# lines, on the group of lines that line names (see Resolver._unit_keys).
-Unit = tuple[int, int]
 
 
 class Budget:
@@ -54,69 +38,94 @@ class Resolver:
         self.order = list(order)
         self.decided = set(decided)
         rules, eligible, ids = ev.rules, ev.eligible, ev.ids
-        self.basket = [r for r in order if not rules[r].line_level]
-        covered = [set(eligible[r]) for r in self.basket]
-        self.overlaps = [
-            [j for j in range(k) if not covered[j].isdisjoint(covered[k])]
-            for k in range(len(self.basket))
-        ]
-        line_rules = [r for r in order if rules[r].line_level]
+        basket: list[int] = []
+        line_rules: list[int] = []
+        for rank in order:
+            (line_rules if rules[rank].line_level else basket).append(rank)
+        self.basket = basket
         comp = ev.partition(line_rules)
-        first_id: dict[int, str] = {}
-        for i, c in enumerate(comp):
-            if c not in first_id or ids[i] < first_id[c]:
-                first_id[c] = ids[i]
         self.comp = comp
         self.coupling = {r for r in decided if rules[r].coupling}
-        self.keys = self._unit_keys(decided)
-        keys = self.keys
+        self.keys = keys = self._unit_keys(decided)
         self.units: list[Unit] = sorted(
             {(r, keys[r, i]) for r in decided for i in eligible[r]},
             key=lambda u: (u[0], ids[u[1]]),
         )
         roots = {comp[k] for _, k in self.units}
+        self.lines: dict[int, list[int]] = {c: [] for c in roots}
+        self.fixed_lines: list[int] = []
+        comp_of: list[int | None] = []
+        for i, c in enumerate(comp):
+            if c in roots:
+                self.lines[c].append(i)
+                comp_of.append(c)
+            else:
+                self.fixed_lines.append(i)
+                comp_of.append(None)
+        self.comp_of = comp_of
         # Components in line-id order, so the search does not depend on basket order.
+        first_id = {c: min(map(ids.__getitem__, lines)) for c, lines in self.lines.items()}
         self.components = sorted(roots, key=first_id.__getitem__)
         self.choices: dict[int, list[Unit]] = {c: [] for c in self.components}
         for unit in self.units:  # in unit order
             self.choices[comp[unit[1]]].append(unit)
-        self.lines: dict[int, list[int]] = {c: [] for c in roots}
-        self.fixed_lines: list[int] = []
-        self.comp_of: dict[int, int | None] = {}
-        for i, c in enumerate(comp):
-            if c in roots:
-                self.lines[c].append(i)
-                self.comp_of[i] = c
-            else:
-                self.fixed_lines.append(i)
-                self.comp_of[i] = None
-        # Per component with decisions, the line-level rules on its lines in application
-        # order, each with its lines there.
-        split: dict[int, dict[int, list[int]]] = {c: {} for c in roots}
-        comp_of = self.comp_of
-        searched = {i for c in roots for i in self.lines[c]}
-        for rank in line_rules:
-            lines = eligible[rank]
-            if searched.isdisjoint(lines):
-                continue
-            for i in lines:
-                home = comp_of[i]
-                if home is not None:
-                    into = split[home]
-                    if rank in into:
-                        into[rank].append(i)
-                    else:
-                        into[rank] = [i]
-        self.local = {c: {r: tuple(lines) for r, lines in split[c].items()} for c in roots}
-        self.work = {c: sum(map(len, split[c].values())) for c in roots}
+        # Per component with decisions: how many rule-on-line applications its line
+        # stages are (what evaluating it costs the budget), and, once it is evaluated
+        # under a subset of its units, the line-level rules on its lines (`_local`).
+        self.line_rules = line_rules
+        per_line = Counter(chain.from_iterable(eligible[r] for r in line_rules))
+        self.work = {c: sum(map(per_line.__getitem__, lines)) for c, lines in self.lines.items()}
+        self.local: dict[int, list[tuple[int, tuple[int, ...], list[tuple[int, Unit]] | None]]] = {}
+        self.cache: dict[tuple[int, frozenset[Unit]], Part] = {}
+        self.weight = {u: 1 << (len(self.units) - 1 - j) for j, u in enumerate(self.units)}
+
+    def _prepare_basket_rules(self) -> None:
+        """What the search needs of the basket rules (`best` only: a resolver may be
+        built just to ask whether it would be `exact`)."""
+        ev, basket, comp_of = self.ev, self.basket, self.comp_of
+        eligible = ev.eligible
+        self.basket_rules = [ev.rules[r] for r in basket]
+        self.capped = [rule.line_cap_minor is not None for rule in self.basket_rules]
+        self.memos = [ev.amount_memo(r) for r in basket]
+        covered = [set(eligible[r]) for r in basket] if len(basket) > 1 else []
+        self.overlaps = [
+            [j for j in range(k) if not covered[j].isdisjoint(covered[k])]
+            for k in range(len(basket))
+        ]
         self.spend_lines: dict[int | None, list[list[int]]] = {
-            c: [[] for _ in self.basket] for c in [*roots, None]
+            c: [[] for _ in basket] for c in [*self.lines, None]
         }
-        for k, rank in enumerate(self.basket):
+        for k, rank in enumerate(basket):
             for i in eligible[rank]:
                 self.spend_lines[comp_of[i]][k].append(i)
-        self.cache: dict[tuple[int, frozenset[Unit]], _Part] = {}
-        self.weight = {u: 1 << (len(self.units) - 1 - j) for j, u in enumerate(self.units)}
+
+    def _local(self, c: int) -> list[tuple[int, tuple[int, ...], list[tuple[int, Unit]] | None]]:
+        """The line-level rules on the lines of component `c`, in application order,
+        each with its lines there and, for a decided rule, each line's unit (worked out
+        for every component when first needed)."""
+        if not self.local:
+            split: dict[int, dict[int, list[int]]] = {c: {} for c in self.components}
+            eligible, comp_of = self.ev.eligible, self.comp_of
+            for rank in self.line_rules:
+                for i in eligible[rank]:
+                    home = comp_of[i]
+                    if home is not None:
+                        into = split[home]
+                        if rank in into:
+                            into[rank].append(i)
+                        else:
+                            into[rank] = [i]
+            decided, keys = self.decided, self.keys
+            for home, ranks in split.items():
+                self.local[home] = [
+                    (
+                        r,
+                        tuple(lines),
+                        [(i, (r, keys[r, i])) for i in lines] if r in decided else None,
+                    )
+                    for r, lines in ranks.items()
+                ]
+        return self.local[c]
 
     def _key(self, rank: int, i: int) -> int:
         """The line naming the unit of decided rule `rank` that line `i` belongs to."""
@@ -157,6 +166,7 @@ class Resolver:
         The line stages of that combination, already evaluated part by part, are handed
         to it (`Evaluator.seed`), so running it over `order` costs only the basket stage.
         """
+        self._prepare_basket_rules()
         # With every unit on, each component's line stages are those of the whole basket
         # (components are independent), and the lines without decisions have no others.
         self.all_on = self.ev.line_stage(self.order)
@@ -172,7 +182,7 @@ class Resolver:
         for part in [self.fixed, *parts]:
             if part is None:
                 return chosen
-            for i, net in part.nets:
+            for i, net in part.nets.items():
                 w.net[i] = net
             w.disc.update(part.disc)
             w.shares.update(part.shares)
@@ -190,63 +200,36 @@ class Resolver:
         the combinations of those parts are then walked depth first, skipping a branch
         when even its best case (each remaining component at its lowest net, each basket
         rule at its reward for the highest spends) costs more than the best total so far.
-        Each combination has its own score, so the best is the same in any walk order.
+        Each combination has its own score, so the best is the same in any walk order:
+        the walk tries each component's lowest nets first, which finds a low total early
+        and so skips more.
         """
-        options: list[list[tuple[_Part, frozenset[Unit], int]]] = []
+        options: list[list[Option]] = []
         for c in self.components:
             choices = self.choices[c]
             states = []
             for j in range(1 << len(choices)):
                 on = frozenset(u for k, u in enumerate(choices) if j >> k & 1)
                 states.append((self._part(c, on), on, self._score(on)))
+            states.sort(key=_lowest_net_first)
             options.append(states)
-        ev, basket = self.ev, self.basket
-        rules = [ev.rules[r] for r in basket]
-        depth = len(options)
-        # Best cases of the components from j on: lowest net total, highest spends.
-        low_net = [0] * (depth + 1)
-        high_spend = [[0] * len(basket) for _ in range(depth + 1)]
-        for j in range(depth - 1, -1, -1):
-            low_net[j] = low_net[j + 1] + min(p.net_total for p, _, _ in options[j])
-            high_spend[j] = [
-                high_spend[j + 1][k] + max(p.spends[k] for p, _, _ in options[j])
-                for k in range(len(basket))
-            ]
-        best: list[tuple[int, int, frozenset[Unit]]] = []
-        chosen: list[_Part] = [self.fixed]
-        picked: list[frozenset[Unit]] = []
-
-        def walk(j: int, net: int, spends: list[int], score: int) -> None:
-            if j == depth:
-                key = (self._total(net, spends, chosen), -score)
-                if not best or key < best[0][:2]:
-                    best[:] = [(key[0], key[1], frozenset().union(*picked))]
-                return
-            if best:
-                floor = net + low_net[j]
-                for k, rule in enumerate(rules):
-                    floor -= ev.basket_amount(rule, spends[k] + high_spend[j][k])
-                if floor > best[0][0]:
-                    return
-            for part, on, part_score in options[j]:
-                chosen.append(part)
-                picked.append(on)
-                walk(
-                    j + 1,
-                    net + part.net_total,
-                    [s + p for s, p in zip(spends, part.spends, strict=True)],
-                    score + part_score,
-                )
-                chosen.pop()
-                picked.pop()
-
-        walk(0, self.fixed.net_total, list(self.fixed.spends), 0)
-        return best[0]
+        # Components with fewer options first: the walk then calls itself less often,
+        # and totals the many options of the last component in one loop.
+        options.sort(key=len)
+        return Walk(
+            options,
+            self.fixed,
+            memos=self.memos,
+            amount=self._amount,
+            capped=self.capped,
+            overlaps=self.overlaps,
+            exact_total=self._exact_total,
+        ).run()
 
     def _score(self, on: Iterable[Unit]) -> int:
         return sum(self.weight[u] for u in on)
 
-    def _part(self, c: int, on: frozenset[Unit]) -> _Part:
+    def _part(self, c: int, on: frozenset[Unit]) -> Part:
         key = (c, on)
         part = self.cache.get(key)
         if part is None:
@@ -254,31 +237,26 @@ class Resolver:
             if len(on) == len(self.choices[c]):
                 part = self.cache[key] = self._extract(self.all_on, c)
                 return part
-            local = self.local[c]
-            decided, keys = self.decided, self.keys
             eligible = {}
-            for r, lines in local.items():  # in application order
-                kept = tuple(i for i in lines if (r, keys[r, i]) in on) if r in decided else lines
+            for r, lines, units in self._local(c):  # in application order
+                kept = lines if units is None else tuple(i for i, u in units if u in on)
                 if kept:
                     eligible[r] = kept
-            chosen = self.ev.restricted(eligible)
-            part = self.cache[key] = self._evaluate(chosen, list(eligible), c)
+            part = self.cache[key] = self._evaluate(self.ev.part_stages(eligible), c)
         return part
 
-    def _evaluate(self, ev: Evaluator, ranks: Sequence[int], c: int) -> _Part:
-        """Line stages of component `c` under `ev` (restricted to its lines)."""
-        w = Work(ev.bases)
-        ev.line_stages(ranks, w)
+    def _evaluate(self, w: Work, c: int) -> Part:
+        """Component `c` as line stages `w` (of rules on its lines only) leave it."""
         net = w.net
         lines = self.lines[c]
-        return _Part(
-            net_total=sum(map(net.__getitem__, lines)),
-            spends=self._spends(net, w.claimed, c),
-            nets=tuple((i, net[i]) for i in lines),
-            claimed=frozenset(w.claimed),  # only lines of `c` have rules here
-            disc=w.disc,
-            shares=w.shares,
-            basket_totals=w.basket_totals,
+        return Part(
+            sum(map(net.__getitem__, lines)),
+            self._spends(net, w.claimed, c),
+            {i: net[i] for i in lines},
+            frozenset(w.claimed),  # only lines of `c` have rules here
+            w.disc,
+            w.shares,
+            w.basket_totals,
         )
 
     def _spends(self, net: Sequence[int], claimed: set[int], c: int | None) -> tuple[int, ...]:
@@ -289,47 +267,53 @@ class Resolver:
             sum(net[i] for i in inside if i not in claimed) for inside in self.spend_lines[c]
         )
 
-    def _extract(self, w: Work, c: int | None) -> _Part:
+    def _extract(self, w: Work, c: int | None) -> Part:
         """Component `c` (`None`: the lines without decisions) as line stages `w` of the
         whole basket left it: what `_evaluate` gives when `w` used the same rules there."""
         lines = self.lines[c] if c is not None else self.fixed_lines
         net, comp_of, eligible = w.net, self.comp_of, self.ev.eligible
         disc, shares = w.disc, w.shares
         claimed = frozenset(i for i in w.claimed if comp_of[i] == c)
-        return _Part(
-            net_total=sum(map(net.__getitem__, lines)),
-            spends=self._spends(net, w.claimed, c),
-            nets=tuple((i, net[i]) for i in lines),
-            claimed=claimed,
-            disc={i: disc[i] for i in lines if i in disc},
-            shares={i: shares[i] for i in lines if i in shares},
+        return Part(
+            sum(map(net.__getitem__, lines)),
+            self._spends(net, w.claimed, c),
+            {i: net[i] for i in lines},
+            claimed,
+            {i: disc[i] for i in lines if i in disc},
+            {i: shares[i] for i in lines if i in shares},
             # An exclusive basket rule couples its lines: all are in one component.
-            basket_totals=[
-                (rank, amount)
-                for rank, amount in w.basket_totals
-                if comp_of[eligible[rank][0]] == c
-            ],
+            [(rank, amount) for rank, amount in w.basket_totals if comp_of[eligible[rank][0]] == c],
         )
 
-    def _total(self, net_total: int, spends: Sequence[int], parts: Sequence[_Part]) -> int:
+    def _amount(self, k: int, spend: int) -> int:
+        """`basket_amount` of the k-th basket rule for `spend`, memoised per basket."""
+        memo = self.memos[k]
+        amount = memo.get(spend)
+        if amount is None:
+            amount = memo[spend] = self.ev.basket_amount(self.basket_rules[k], spend)
+        return amount
+
+    def _total(self, net_total: int, spends: Sequence[int], parts: Sequence[Part]) -> int:
         """The basket total from the parts' sums; allocates only when a clamp may bind."""
         amounts: list[int] = []
-        for k, rank in enumerate(self.basket):
-            rule = self.ev.rules[rank]
-            amount = self.ev.basket_amount(rule, spends[k])
-            # Earlier basket rules take at most their amounts off this rule's lines.
+        memos, capped, overlaps = self.memos, self.capped, self.overlaps
+        for k, spend in enumerate(spends):
+            amount = memos[k].get(spend)
+            if amount is None:
+                amount = self._amount(k, spend)
+            # Earlier basket rules take at most their amounts off this rule's lines (an
+            # amount never exceeds its own spend, so a rule alone never binds).
             if amount and (
-                rule.line_cap_minor is not None
-                or sum(amounts[j] for j in self.overlaps[k]) + amount > spends[k]
+                capped[k] or (overlaps[k] and sum(amounts[j] for j in overlaps[k]) + amount > spend)
             ):
                 return self._exact_total(parts)
             amounts.append(amount)
         return net_total - sum(amounts)
 
-    def _exact_total(self, parts: Sequence[_Part]) -> int:
+    def _exact_total(self, parts: Sequence[Part]) -> int:
         w = Work(self.ev.bases)
         for part in parts:
-            for i, net in part.nets:
+            for i, net in part.nets.items():
                 w.net[i] = net
             w.claimed.update(part.claimed)
         self.ev.basket_stage(self.basket, w)
@@ -387,3 +371,7 @@ class Resolver:
                 before = state[c]
                 yield before ^ {unit}
                 improved = improved or state[c] != before
+
+
+def _lowest_net_first(state: tuple[Part, frozenset[Unit], int]) -> int:
+    return state[0].net_total

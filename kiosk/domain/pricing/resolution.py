@@ -35,11 +35,23 @@ objective is the total of the lines, i.e. before any tax added on top.
 
 Cost: the budget counts rule-on-line applications as if every candidate combination
 were evaluated from scratch, and the result is defined by that count. The evaluation
-itself is cheaper: the whole basket is evaluated once with every rule on (the *anchor*,
-`apply.Anchor`), and any combination reuses the anchor's result on every component it
-leaves unchanged, so only the components a combination changes are evaluated again.
-The exhaustive search evaluates every part it is charged for, then skips combinations
-of parts whose best case (a safe bound) costs more than the best total found so far.
+itself is cheaper, and each saving below gives exactly what the plain computation gives
+(tests/domain/test_pricing_search.py holds them to it):
+
+- the whole basket is evaluated once with every rule on (the *anchor*,
+  `anchor.Anchor`), and any combination reuses the anchor's result on every component
+  it leaves unchanged, so only the components a combination changes are evaluated
+  again; a component evaluated under the same rules twice (the searches with and
+  without an exclusive basket-wide rule share most of them) is evaluated once
+  (`Evaluator.part_stages`);
+- combinations are compared by their totals, worked out from the basket rules' amounts
+  alone when no clamp can bind (`Evaluator.total`); only the chosen one has its basket
+  discounts shared out over its lines;
+- the exhaustive search evaluates every part it is charged for, then walks the
+  combinations of parts (`walk.Walk`), skipping those whose best case (a safe bound)
+  costs more than the best total found so far;
+- once the budget is spent, no resolver is built: it could try nothing, and would keep
+  every decision on (`_search`).
 """
 
 from __future__ import annotations
@@ -48,8 +60,8 @@ from collections.abc import Sequence
 
 from kiosk.domain.pricing.apply import Evaluator, Work
 from kiosk.domain.pricing.components import MAX_EXACT_DECISIONS, Budget, Resolver
-from kiosk.domain.pricing.conflicts import Bounds, Decisions, decisions
-from kiosk.domain.pricing.rules import Rule, Stage
+from kiosk.domain.pricing.conflicts import Bounds, Cuts, Decisions, decisions
+from kiosk.domain.pricing.rules import Rule
 
 MAX_GLOBAL_CHOICES = 3
 
@@ -63,11 +75,9 @@ def resolve(ev: Evaluator, order: Sequence[int], bounds: Bounds) -> Work:
     work = _search(ev, order, bounds, Budget(), found).run(order)
     slack = sum(ev.bases) - work.total()
     for rank in order:  # never worse than a single rule alone (most are skipped unrun)
-        if bounds.saving(rank) > slack:
-            alone = ev.run([rank])
-            if alone.total() < work.total():
-                work = alone
-                slack = sum(ev.bases) - work.total()
+        if bounds.saving(rank) > slack and ev.total([rank]) < work.total():
+            work = ev.run([rank])
+            slack = sum(ev.bases) - work.total()
     return work
 
 
@@ -77,6 +87,8 @@ def _search(
     bounds: Bounds,
     budget: Budget,
     found: Decisions | None = None,
+    *,
+    cuts: Cuts | None = None,
 ) -> Evaluator:
     """An evaluator restricted to the best combination found.
 
@@ -88,14 +100,18 @@ def _search(
     chased greedily (`_reach_tiers`).
     """
     if found is None:
-        found = decisions(ev, bounds, order)
+        found = decisions(ev, bounds, order, cuts)
     everything = found.all()
     if not everything:
         return ev
     rules = ev.rules
-    wide = [r for r in found.core if rules[r].exclusive and rules[r].stage is Stage.BASKET]
+    wide = [r for r in found.core if rules[r].exclusive and rules[r].is_basket]
     if wide:
-        return _weigh_wide(ev, order, bounds, budget, wide)
+        return _weigh_wide(ev, order, bounds, budget, wide, cuts=found.cuts)
+    if budget.left <= 0:
+        # Nothing left to spend: a resolver would try no combination and keep every
+        # decision on, which is `ev` itself (its searches would only charge more).
+        return _reach_tiers(ev, ev, order, found.crossing)
     # Every decided rule has a unit on each of its lines, so more rules than the exact
     # bound allows cannot be searched exactly: do not build that resolver at all.
     if len(everything) <= MAX_EXACT_DECISIONS:
@@ -107,8 +123,16 @@ def _search(
 
 
 def _weigh_wide(
-    ev: Evaluator, order: Sequence[int], bounds: Bounds, budget: Budget, wide: Sequence[int]
+    ev: Evaluator,
+    order: Sequence[int],
+    bounds: Bounds,
+    budget: Budget,
+    wide: Sequence[int],
+    *,
+    cuts: Cuts | None,
 ) -> Evaluator:
+    # `off` is the basket less the wide rules, `rest` that less every rule on some
+    # lines: on the lines left, both have the same other rules, so `cuts` holds.
     off = ev.restricted({r: lines for r, lines in ev.eligible.items() if r not in wide})
     off_order = [r for r in order if r not in wide]
     off.anchor(off_order)  # every search below looks at `off`, less some lines
@@ -127,7 +151,7 @@ def _weigh_wide(
             }
         )
         rest_order = [r for r in order if r in rest.eligible]
-        best_rest = _search(rest, rest_order, bounds, budget)
+        best_rest = _search(rest, rest_order, bounds, budget, cuts=cuts)
         candidate = ev.restricted({**best_rest.eligible, rank: ev.eligible[rank]})
         # Its line stages are those of the rest plus `rank` alone on the lines it takes,
         # which no rule of the rest touches: no need to evaluate them again.
@@ -136,8 +160,8 @@ def _weigh_wide(
         staged.basket_totals.sort()  # exclusive rules apply by rank
         candidate.seed(order, staged)
         candidates.append(candidate)
-    candidates.append(_search(off, off_order, bounds, budget))
-    return min(candidates, key=lambda c: c.run(order).total())
+    candidates.append(_search(off, off_order, bounds, budget, cuts=cuts))
+    return min(candidates, key=lambda c: c.total(order))
 
 
 def _reach_tiers(
@@ -146,10 +170,10 @@ def _reach_tiers(
     """For each 满减 whose next tier is within reach of the undiscounted lines, try
     dropping the smallest line discounts on its lines until its spend reaches that tier
     (the first `MAX_GLOBAL_CHOICES` thresholds by rank); keep what lowers the total."""
-    best, best_total = chosen, chosen.run(order).total()
+    best, best_total = chosen, chosen.total(order)
     for rank in sorted(crossing)[:MAX_GLOBAL_CHOICES]:
         rule = ev.rules[rank]
-        w = best.run(order)  # memoised: the line stages of the best so far
+        w = best.line_stage(order)  # memoised: the line stages of the best so far
         lines = [i for i in best.eligible.get(rank, ()) if i not in w.claimed]
         spend = sum(w.stage_net[i] for i in lines)
         reachable = sum(ev.lines[i].base for i in lines)
@@ -175,7 +199,7 @@ def _reach_tiers(
         for r, i in taken:
             eligible[r] = tuple(j for j in eligible[r] if j != i)
         candidate = ev.restricted({r: lines for r, lines in eligible.items() if lines})
-        total = candidate.run(order).total()
+        total = candidate.total(order)
         if total < best_total:
             best, best_total = candidate, total
     return best

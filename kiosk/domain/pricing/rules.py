@@ -14,8 +14,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from fractions import Fraction
 from types import MappingProxyType
+from typing import TypeAlias
 
-from kiosk.domain.catalogue import Item
+from kiosk.domain.catalogue import Item, Unit
 
 MEMBER_PRICE_ID = "member-price"  # reserved: the catalogue's Item.member_price_minor
 
@@ -133,6 +134,16 @@ class Rule:
     pooled_per_item: bool = field(init=False, compare=False, repr=False)
     percent_ratio: tuple[int, int] = field(init=False, compare=False, repr=False)
     always_active: bool = field(init=False, compare=False, repr=False)
+    # The kind and stage as plain flags: an enum member lookup costs more than the test.
+    is_price: bool = field(init=False, compare=False, repr=False)
+    is_group: bool = field(init=False, compare=False, repr=False)
+    is_item: bool = field(init=False, compare=False, repr=False)
+    is_basket: bool = field(init=False, compare=False, repr=False)
+    is_points: bool = field(init=False, compare=False, repr=False)
+    is_percent: bool = field(init=False, compare=False, repr=False)
+    is_threshold: bool = field(init=False, compare=False, repr=False)
+    is_multi_buy: bool = field(init=False, compare=False, repr=False)
+    apply_group: int = field(init=False, compare=False, repr=False)
 
     def __post_init__(self) -> None:
         stage = Stage.BASKET if self.per_basket else _STAGES[self.kind]
@@ -154,6 +165,16 @@ class Rule:
             else (self.percent.numerator, 100 * self.percent.denominator),
             # No dates, days, hours or member condition: active in every context.
             "always_active": self.window == ALWAYS and not self.members_only,
+            "is_price": stage is Stage.PRICE,
+            "is_group": stage is Stage.GROUP,
+            "is_item": stage is Stage.ITEM,
+            "is_basket": stage is Stage.BASKET,
+            "is_points": stage is Stage.POINTS,
+            "is_percent": self.kind is Kind.PERCENT_OFF,
+            "is_threshold": self.kind is Kind.THRESHOLD,
+            "is_multi_buy": self.kind is Kind.MULTI_BUY,
+            # Rules apply by this group, then rank: exclusive rules first, then by stage.
+            "apply_group": 0 if self.exclusive else 1 + int(stage),
         }
         for name, value in derived.items():
             object.__setattr__(self, name, value)
@@ -191,19 +212,56 @@ MEMBER_PRICE_RULE = Rule(
 _ITEM_MEMO_LIMIT = 50_000
 
 
-@dataclass(frozen=True, slots=True)
-class ItemPlan:
-    """The coupon-free rules covering one item, by rank, split for pricing."""
+# What decides which price and group rules fit a line of an item that is not
+# label-priced (`fits_item`): (sold in pieces, shelf price, member price).
+FitKey: TypeAlias = tuple[bool, int, int | None]
 
-    plain: tuple[int, ...]  # active in every context; fit every line of the item
-    limited: tuple[int, ...]  # active in every context; price and group rules, which fit
-    # a line only if it is not label-priced (and, for groups, sold in pieces)
-    when: tuple[int, ...]  # as `plain`, with dates, days, hours or member conditions
-    limited_when: tuple[int, ...]  # as `limited`, with conditions
+
+def fit_key(item: Item) -> FitKey:
+    return (item.unit is Unit.EACH, item.price_minor, item.member_price_minor)
+
+
+# The coupon-free rules covering one item, by rank, split for pricing
+# (`PromotionSet.item_plan`):
+#   plain         active in every context; fit every line of the item
+#   limited       active in every context; price and group rules, which fit a line only
+#                 if it is not label-priced (and, for groups, sold in pieces)
+#   when          as `plain`, with dates, days, hours or member conditions
+#   limited_when  as `limited`, with conditions
+#   conditional   `when` and `limited_when`
+#   fitted_to     the `fit_key` of the item the plan was made for
+#   limited_fit, limited_when_fit
+#                 `limited` and `limited_when` less the rules that do not fit a line of
+#                 that item that is not label-priced (label-priced lines fit none)
+# A plain tuple of ints, which the garbage collector stops tracking: the memo keeps one
+# per item scanned, and as objects they would lengthen every full collection.
+ItemPlan: TypeAlias = tuple[
+    tuple[int, ...],
+    tuple[int, ...],
+    tuple[int, ...],
+    tuple[int, ...],
+    tuple[int, ...],
+    FitKey,
+    tuple[int, ...],
+    tuple[int, ...],
+]
 
 
 def _limited(rule: Rule) -> bool:
     return rule.stage is Stage.PRICE or rule.stage is Stage.GROUP
+
+
+def fits_item(rule: Rule, item: Item) -> bool:
+    """Whether a rule fits a line of `item` that is not label-priced: a member price
+    only below the shelf price, group deals only on items sold in pieces."""
+    if rule.is_price:
+        if rule.member_price:
+            price = item.member_price_minor
+            return price is not None and price < item.price_minor
+        return True
+    if rule.is_group:
+        return item.unit is Unit.EACH
+    return True
 
 
 def _freeze_index(index: dict[str, list[int]]) -> Mapping[str, tuple[int, ...]]:
@@ -291,8 +349,8 @@ class PromotionSet:
     def item_ranks(self, item: Item) -> tuple[int, ...]:
         """Ranks, ascending, of the coupon-free rules that cover `item` (scope and
         exclusions applied), whatever their dates, days, hours and member conditions."""
-        plan = self.item_plan(item)
-        return tuple(sorted((*plan.plain, *plan.limited, *plan.when, *plan.limited_when)))
+        plain, limited, when, limited_when, *_ = self.item_plan(item)
+        return tuple(sorted((*plain, *limited, *when, *limited_when)))
 
     def item_plan(self, item: Item) -> ItemPlan:
         """`item_ranks(item)` sorted for pricing (see `ItemPlan`); memoised per item."""
@@ -305,11 +363,17 @@ class PromotionSet:
             found.sort()
             always = [r for r in found if rules[r].always_active]
             when = [r for r in found if not rules[r].always_active]
-            plan = ItemPlan(
-                plain=tuple(r for r in always if not _limited(rules[r])),
-                limited=tuple(r for r in always if _limited(rules[r])),
-                when=tuple(r for r in when if not _limited(rules[r])),
-                limited_when=tuple(r for r in when if _limited(rules[r])),
+            limited = tuple(r for r in always if _limited(rules[r]))
+            limited_when = tuple(r for r in when if _limited(rules[r]))
+            plan = (
+                tuple(r for r in always if not _limited(rules[r])),
+                limited,
+                tuple(r for r in when if not _limited(rules[r])),
+                limited_when,
+                tuple(when),
+                fit_key(item),
+                tuple(r for r in limited if fits_item(rules[r], item)),
+                tuple(r for r in limited_when if fits_item(rules[r], item)),
             )
             if len(self._item_memo) >= _ITEM_MEMO_LIMIT:
                 self._item_memo.clear()  # bounded: a week of scans sees many items

@@ -6,6 +6,7 @@ from collections.abc import Mapping, Sequence
 from fractions import Fraction
 
 from kiosk.domain.money import Rounding
+from kiosk.domain.pricing.allocation import round_ratio
 from kiosk.domain.pricing.model import PricedLine, TaxLine
 
 
@@ -34,10 +35,12 @@ def tax_breakdown(
     rows = []
     for rate in sorted(amounts):
         amount = amounts[rate]
+        # amount × rate / (1 + rate) and amount × rate as integer ratios (round_ratio
+        # rounds exactly as Rounding.apply does the same Fraction, without Decimals).
         if inclusive:
-            tax = rounding.apply(amount * rate / (1 + rate))
+            tax = round_ratio(amount * rate.numerator, rate.denominator + rate.numerator, rounding)
             rows.append(TaxLine(rate, tuple(sorted(classes[rate])), amount - tax, tax, amount))
         else:
-            tax = rounding.apply(amount * rate)
+            tax = round_ratio(amount * rate.numerator, rate.denominator, rounding)
             rows.append(TaxLine(rate, tuple(sorted(classes[rate])), amount, tax, amount + tax))
     return tuple(rows)
