@@ -175,7 +175,6 @@ class LaneSnapshot:
     receipt: ReceiptView | None = None
     devices: tuple[DeviceView, ...] = ()
     out_of_service_reason: str | None = None
-    last_receipt_tx: str | None = None
     refund: RefundView | None = None
     extras: tuple[tuple[str, str], ...] = field(default=())
 

@@ -43,9 +43,14 @@ class AttendantPanelScreen(KioskScreen):
             allowed = who is not None and permission in who.permissions
             button.disabled = not allowed
             button.opacity = 1 if allowed else 0
+        # What the lane would refuse in its state is not offered (it still checks).
+        between_shoppers = snap.status in ("idle", "out_of_service")
         if snap.overlay is None:
-            self.ids.approve.disabled = True
-            self.ids.approve.opacity = 0
+            self._hide("approve")
+        if between_shoppers:
+            self._hide("cancel_basket")
+        elif snap.refund is None:
+            self._hide("refund")
         closed = snap.status == "out_of_service"
         self.ids.lane.text = tr(locale, "panel.open_lane" if closed else "panel.close_lane")
         if snap.refund is not None:
@@ -68,6 +73,10 @@ class AttendantPanelScreen(KioskScreen):
             )
             button.bind(on_release=lambda _b, line_id=line.line_id: self._void(line_id))
             box.add_widget(button)
+
+    def _hide(self, button_id: str) -> None:
+        self.ids[button_id].disabled = True
+        self.ids[button_id].opacity = 0
 
     def _render_refund(self, snap: LaneSnapshot, desk: RefundView) -> None:
         box = self.ids.lines
