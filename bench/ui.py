@@ -40,7 +40,12 @@ store's installer does, so the kiosk processes start on an existing store. Measu
   driver's libraries (llvmpipe maps LLVM; a GPU driver does not). --quick runs 100
   transactions (warm-up 20): then `rss_growth_500_tx_pct` is null and `rss_growth_pct`
   says what was measured. The printer keeps no receipts (`_NullPrinter`), so the bench
-  adds nothing that grows per transaction.
+  adds nothing that grows per transaction. The measured process is the kiosk alone: the
+  demo store's ZVT terminal and WeChat Pay / Alipay simulators run in a child process
+  (`PaymentSimulatorProcess`), and the lane reaches them over loopback through a
+  `[payment]` section naming their URLs and a credentials file, as a store kiosk
+  reaches its terminal and provider (the real clients, every protocol byte). Everything
+  the kiosk process maps counts, the GL driver included.
 """
 
 from __future__ import annotations
@@ -62,7 +67,7 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -74,6 +79,7 @@ from kiosk.ui.env import DisplayProfile, prepare_kivy
 
 ROOT = Path(__file__).resolve().parent.parent
 FIRST_FRAME = "bench-ui-first-frame "
+SIMULATORS_READY = "bench-ui-simulators "
 WECHAT_CODE = "134567890123456789"  # `1[0-5]` + 16 digits (kiosk.domain.barcodes.codes)
 ALIPAY_CODE = "281234567890123456"  # `2[5-9]` + 16 digits
 PAYMENT_CODES = {"wechat": WECHAT_CODE, "alipay": ALIPAY_CODE}
@@ -227,17 +233,109 @@ def sellable_gtins() -> list[str]:
         ]
 
 
+def _load_demo_config(data_dir: Path) -> Any:
+    from kiosk.config import demo_config_path, load_config  # noqa: PLC0415
+
+    return load_config(demo_config_path(), data_dir=data_dir)
+
+
+class PaymentSimulatorProcess:
+    """The ZVT terminal and WeChat Pay / Alipay simulators in a child process
+    (`python -m bench.ui --child-simulators DIR`), so the measured process is the kiosk
+    alone; it pays through the real clients over loopback, as `kiosk run` does with a
+    `[payment]` section naming a terminal and a provider."""
+
+    def __init__(self, data_dir: Path, *, timeout_s: float = 60.0) -> None:
+        cmd = [sys.executable, "-m", "bench.ui", "--child-simulators", str(data_dir)]
+        self.proc = subprocess.Popen(
+            cmd, cwd=ROOT, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+        )
+        assert self.proc.stdout is not None
+        ready: queue.Queue[str] = queue.Queue()
+        reader = threading.Thread(target=lambda: ready.put(self.proc.stdout.readline()))  # type: ignore[union-attr]
+        reader.start()
+        try:
+            line = ready.get(timeout=timeout_s)
+        except queue.Empty:
+            self.close()
+            raise BenchError(f"payment simulators not ready within {timeout_s} s") from None
+        finally:
+            reader.join(timeout=1)
+        if not line.startswith(SIMULATORS_READY):
+            self.close()
+            raise BenchError(f"payment simulators did not start (exit {self.proc.poll()})")
+        self.urls: dict[str, str] = json.loads(line[len(SIMULATORS_READY) :])
+
+    def payment_config(self, base: Any) -> Any:
+        """`base` ([payment] of the demo config) pointed at the simulators."""
+        from kiosk.payment.config import CardConfig, PaymentConfig, QrConfig  # noqa: PLC0415
+
+        provider = self.urls["provider"]
+        return PaymentConfig(
+            methods=base.methods,
+            simulate=False,
+            card=CardConfig(self.urls["pinpad"]),
+            qr=QrConfig(Path(self.urls["credentials"]), provider, provider),
+        )
+
+    def close(self) -> None:
+        """Stop the child (EOF on its stdin), waiting for it to exit."""
+        if self.proc.poll() is None:
+            try:
+                assert self.proc.stdin is not None
+                self.proc.stdin.close()
+                self.proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        if self.proc.stdout is not None:
+            self.proc.stdout.close()
+
+
+def _simulators_child(data_dir: Path) -> int:
+    """The child: start the simulators, print their URLs and the kiosk-side credentials
+    file, run until stdin closes."""
+    from kiosk.payment.kiosk_payments import PaymentSimulators  # noqa: PLC0415
+
+    simulators = PaymentSimulators(data_dir)
+    try:
+        credentials = data_dir / "kiosk-credentials.json"
+        credentials.touch(mode=0o600)
+        credentials.chmod(0o600)
+        side = simulators.credentials.kiosk_side()
+        credentials.write_text(json.dumps(asdict(side)), encoding="utf-8")
+        urls = {
+            "pinpad": simulators.pinpad_url,
+            "provider": simulators.provider_url,
+            "credentials": str(credentials),
+        }
+        print(SIMULATORS_READY + json.dumps(urls), flush=True)
+        sys.stdin.read()
+    finally:
+        simulators.close()
+    return 0
+
+
 class BenchKiosk:
     """The demo lane and its UI on the window, scans arriving as in `kiosk run`:
     `Scan` events on a queue, carried to `Lane.scan` by a `DeviceFeed`."""
 
     def __init__(self, data_dir: Path, profile: DisplayProfile) -> None:
         from kiosk.lane_devices import DeviceFeed  # noqa: PLC0415 - Kivy after prepare_kivy
-        from kiosk.lane_setup import demo_lane  # noqa: PLC0415
+        from kiosk.lane_setup import kiosk_lane  # noqa: PLC0415
         from kiosk.ui.driver import UiDriver  # noqa: PLC0415
 
         self.printer = _NullPrinter()
-        self.demo = demo_lane(data_dir, devices=self.printer)
+        # The demo store `seed_store` made (a copy), paying at the simulators in their own
+        # process, as a store kiosk pays at an external terminal and provider.
+        self.simulators = PaymentSimulatorProcess(data_dir / "payment-sim")
+        try:
+            config = _load_demo_config(data_dir)
+            config = replace(config, payment=self.simulators.payment_config(config.payment))
+            self.demo = kiosk_lane(config, devices=self.printer)
+        except BaseException:
+            self.simulators.close()
+            raise
         self.lane = self.demo.lane
         self.scans: queue.Queue[Scan] = queue.Queue()
         self.weights: queue.Queue[Weight] = queue.Queue()
@@ -258,7 +356,10 @@ class BenchKiosk:
             self.feed.stop()
             self.ui.close()
         finally:
-            self.demo.close()
+            try:
+                self.demo.close()
+            finally:
+                self.simulators.close()
 
     def wait_for(
         self, what: Callable[[LaneSnapshot], bool], description: str, *, max_frames: int = 600
@@ -595,7 +696,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--child-cold-start", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--child-limit", type=float, default=30.0, help=argparse.SUPPRESS)
     parser.add_argument("--child-seed", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--child-simulators", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    if args.child_simulators is not None:
+        return _simulators_child(args.child_simulators)
     if args.child_seed is not None:
         return _seed_child(args.child_seed)
     if args.child_cold_start is not None:

@@ -17,18 +17,20 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from drivers.pinpad.zvt.sim import ZvtSimulator
 from drivers.pinpad.zvt.terminal import ZvtTerminal
-from drivers.simlink import TcpLink
 from kiosk.domain.money import currency as currency_info
 from kiosk.payment.config import CARD, PaymentConfig, PaymentConfigError
 from kiosk.payment.credentials import ProviderCredentials
 from kiosk.payment.methods import CardProvider, QrProvider
 from kiosk.payment.provider import PaymentProvider, RefundProvider
 from kiosk.payment.qr import AlipayMicropay, PollPolicy, QrMicropayProvider, WeChatPayMicropay
-from kiosk.payment.qr.sim import PaymentProviderSimulator
-from kiosk.payment.qr.sim_keys import SimCredentials
+
+if TYPE_CHECKING:
+    from drivers.pinpad.zvt.sim import ZvtSimulator
+    from kiosk.payment.qr.sim import PaymentProviderSimulator
+    from kiosk.payment.qr.sim_keys import SimCredentials
 
 log = logging.getLogger(__name__)
 
@@ -46,12 +48,25 @@ class PaymentSimulators:
     """
 
     def __init__(self, data_dir: Path, *, step_s: float = 0.05) -> None:
+        # Imported here: a kiosk paying at a real terminal and provider never loads the
+        # simulators (~20 MB of RSS with their HTTP server and key handling).
+        from drivers.pinpad.zvt.sim import ZvtSimulator  # noqa: PLC0415
+        from drivers.simlink import TcpLink  # noqa: PLC0415
+        from kiosk.payment.qr.sim import PaymentProviderSimulator  # noqa: PLC0415
+        from kiosk.payment.qr.sim_keys import SimCredentials  # noqa: PLC0415
+
         data_dir.mkdir(parents=True, exist_ok=True)
-        self.zvt = ZvtSimulator(TcpLink(), ledger=data_dir / "zvt-sim.db", step_s=step_s)
+        self.zvt: ZvtSimulator = ZvtSimulator(
+            TcpLink(), ledger=data_dir / "zvt-sim.db", step_s=step_s
+        )
         self.zvt.start()
         try:
-            self.credentials = SimCredentials.load_or_create(data_dir / "qr-sim.keys.json")
-            self.qr = PaymentProviderSimulator(data_dir / "qr-sim.db", self.credentials).start()
+            self.credentials: SimCredentials = SimCredentials.load_or_create(
+                data_dir / "qr-sim.keys.json"
+            )
+            self.qr: PaymentProviderSimulator = PaymentProviderSimulator(
+                data_dir / "qr-sim.db", self.credentials
+            ).start()
         except BaseException:
             self.zvt.stop()
             raise

@@ -7,6 +7,8 @@ the UI thread through a `Clock` trigger, so the UI thread never waits for the la
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
 from pathlib import Path
 from typing import Any
 
@@ -17,10 +19,10 @@ from kivy.lang import Builder
 from kivy.properties import BooleanProperty, NumericProperty, ObjectProperty, StringProperty
 
 from kiosk.lane import Lane
-from kiosk.lane_view import LaneSnapshot
+from kiosk.lane_view import LaneSnapshot, Screen
 from kiosk.ui.env import DisplayProfile
 from kiosk.ui.i18n import tr
-from kiosk.ui.kivy_fixes import fix_scrollview_bar_bindings
+from kiosk.ui.kivy_fixes import fix_scrollview_bar_bindings, frame_waker
 from kiosk.ui.root import KioskRoot
 
 UI_DIR = Path(__file__).resolve().parent
@@ -40,6 +42,31 @@ KV_FILES = (
     "screens/attendant_panel.kv",
     "screens/out_of_service.kv",
 )
+
+
+def release_free_heap(_dt: float = 0.0) -> None:
+    """Give the C heap's free pages back to the OS (glibc `malloc_trim`; else nothing).
+
+    Drawing and receipts allocate and free native memory in bursts (Mesa's llvmpipe
+    compiling shaders, label textures, Pillow for the e-receipt QR code); glibc keeps
+    the freed pages, so the kiosk's RSS stayed ~30 MB above what it uses
+    (`python -m bench.ui`). Called between shoppers, where its few milliseconds are
+    not seen.
+    """
+    if _LIBC is not None:
+        _LIBC.malloc_trim(0)
+
+
+def _load_libc() -> ctypes.CDLL | None:
+    name = ctypes.util.find_library("c")
+    try:
+        libc = ctypes.CDLL(name) if name else None
+    except OSError:
+        return None
+    return libc if libc is not None and hasattr(libc, "malloc_trim") else None
+
+
+_LIBC = _load_libc()
 
 
 def load_rules() -> None:
@@ -67,6 +94,7 @@ class KioskApp(App):
         self._font = font
         self._pending: LaneSnapshot | None = None
         self._render_trigger = Clock.create_trigger(self._render_pending, 0)
+        self._wake_frame = frame_waker()
         self.rendered: LaneSnapshot | None = None
 
     def build(self) -> KioskRoot:
@@ -80,6 +108,7 @@ class KioskApp(App):
     def on_lane_snapshot(self, snap: LaneSnapshot) -> None:
         self._pending = snap
         self._render_trigger()  # Clock triggers are safe to fire from any thread
+        self._wake_frame()  # draw it in the frame that starts now, not at the next tick
 
     def _render_pending(self, _dt: float) -> None:
         snap = self._pending
@@ -89,6 +118,11 @@ class KioskApp(App):
 
     def render(self, snap: LaneSnapshot) -> None:
         """Show `snap` (UI thread)."""
+        if snap.screen is Screen.ATTRACT and (
+            self.rendered is None or self.rendered.screen is not Screen.ATTRACT
+        ):
+            # Between shoppers, the frame after the attract screen: nobody waits on it.
+            Clock.schedule_once(release_free_heap, 0)
         self.lang = snap.locale
         self.large_text = snap.large_text
         self.fmm = self.mm * (LARGE_TEXT_SCALE if snap.large_text else 1.0)

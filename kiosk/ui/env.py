@@ -93,3 +93,8 @@ def prepare_kivy(
     Config.set("kivy", "exit_on_escape", "0")
     Config.set("kivy", "keyboard_mode", "system")
     Config.set("input", "mouse", "mouse,disable_multitouch")
+    # The interruptible clock: a lane snapshot (a zero-timeout trigger fired from the
+    # lane's thread) wakes the UI thread from its between-frames sleep, so the frame that
+    # shows it starts at once instead of at the next 60 fps tick (up to 16.7 ms later).
+    # `interupt_next_only` (set by KioskApp) keeps every other timeout on the frame grid.
+    Config.set("kivy", "kivy_clock", "interrupt")

@@ -141,7 +141,8 @@ def test_switching_language_mid_purchase_keeps_the_basket(kiosk: Kiosk) -> None:
     ui.settle()
     ui.tap_id("lang")
     assert ui.snap.locale == "en"
-    assert [r["name"] for r in rows(kiosk)] == ["Wholemeal sliced loaf 400 g", "Whole milk 250 ml"]
+    # Scan order, the newest last (highlighted, scrolled into view).
+    assert [r["name"] for r in rows(kiosk)] == ["Whole milk 250 ml", "Wholemeal sliced loaf 400 g"]
     assert ui.find("pay").text == "Pay"
     assert ui.find("total").text == "Total  ¥16.40"
     ui.tap_id("pay")
@@ -228,3 +229,27 @@ def test_attendant_refunds_a_wechat_sale_from_the_panel_by_scanning_the_receipt(
     assert any("已全部退款" in str(getattr(w, "text", "")) for w in ui.visible_widgets())
     ui.tap_id("refund")  # done with refunds
     assert ui.snap.refund is None
+
+
+def test_basket_lists_lines_in_scan_order_newest_last_highlighted_and_in_view(
+    kiosk: Kiosk,
+) -> None:
+    from bench.ui import sellable_gtins  # noqa: PLC0415 - the demo items without a check
+
+    ui = kiosk.ui
+    ui.tap_id("start")
+    codes = sellable_gtins()[:9]  # more lines than the list shows at once
+    for n, code in enumerate(codes, 1):
+        kiosk.lane.scan(code)
+        ui.wait_for(lambda s, n=n: len(s.lines) == n)  # type: ignore[misc]
+    ui.frames(5)
+    shown = rows(kiosk)
+    assert [r["line_id"] for r in shown] == [line.line_id for line in ui.snap.lines]
+    assert [r["highlight"] for r in shown] == [False] * 8 + [True]
+    # The newest row is scrolled into view: inside the list's visible area.
+    rv = ui.find("lines")
+    (view,) = [v for v in rv.layout_manager.children if v.line_id == ui.snap.last_line_id]
+    _, bottom = rv.to_window(rv.x, rv.y)
+    _, row_bottom = view.to_window(view.x, view.y)
+    assert bottom - 1 <= row_bottom
+    assert row_bottom + view.height <= bottom + rv.height + 1

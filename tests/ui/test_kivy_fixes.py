@@ -29,3 +29,36 @@ def test_basket_list_keeps_one_scroll_bar_binding_however_often_it_renders(
     # Kivy 2.3 adds one binding per viewport move and drops one per 0.5 s: a dozen
     # renders would leave a dozen; the fix keeps at most one at any time.
     assert len(bound) <= 1
+
+
+def test_a_lane_snapshot_wakes_the_ui_clock_for_the_next_frame(kiosk: Kiosk) -> None:
+    from kivy.clock import Clock  # noqa: PLC0415 - after prepare_kivy (conftest)
+
+    ui = kiosk.ui
+    ui.settle()
+    event = Clock._event
+    event.clear()
+    kiosk.lane.scan(MILK)  # the lane publishes a snapshot from its worker thread
+    assert kiosk.lane.flush(10)
+    # The clock's sleep between frames waits on this event: set, the next frame starts
+    # at once instead of at the next 60 fps tick.
+    assert event.is_set()
+    ui.settle()
+    assert len(ui.snap.lines) == 1
+
+
+def test_a_running_scroll_effect_does_not_cut_the_sleep_between_frames_short(
+    kiosk: Kiosk,
+) -> None:
+    from kivy.clock import Clock  # noqa: PLC0415 - after prepare_kivy (conftest)
+
+    ui = kiosk.ui
+    ui.tap_id("start")
+    for n in range(1, 9):
+        kiosk.lane.scan(MILK if n % 2 else TOAST)
+        ui.wait_for(lambda s, n=n: len(s.lines) == n)  # type: ignore[misc]
+    Clock._event.clear()
+    # A zero-timeout event as Kivy's scroll effects re-arm every frame: with Kivy's
+    # stock `interrupt` clock it would skip the sleep and run frames flat out.
+    Clock.schedule_once(lambda _dt: None, 0)
+    assert not Clock._event.is_set()

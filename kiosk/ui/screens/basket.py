@@ -30,8 +30,14 @@ def line_detail(line: LineView, locale: str) -> str:
 
 
 def row_data(snap: LaneSnapshot) -> list[dict[str, object]]:
+    """One row per basket line in scan order (the newest last, highlighted).
+
+    Newest last, not first: a scan then appends one row, and the RecycleView keeps every
+    other row's view and label textures; with the newest on top every scan shifted all
+    rows down and re-rasterised the text of every visible row (`python -m bench.ui`).
+    """
     remove = tr(snap.locale, "basket.remove")
-    rows = [
+    return [
         {
             "line_id": line.line_id,
             "name": line.name,
@@ -43,11 +49,9 @@ def row_data(snap: LaneSnapshot) -> list[dict[str, object]]:
         }
         for line in snap.lines
     ]
-    rows.reverse()  # the last scanned line on top, where the shopper looks
-    return rows
 
 
 class BasketScreen(KioskScreen):
     def render(self, snap: LaneSnapshot) -> None:
         self.ids.lines.data = row_data(snap)
-        self.ids.lines.scroll_y = 1
+        self.ids.lines.scroll_y = 0  # the bottom: the newest line, where the shopper looks
