@@ -16,10 +16,10 @@ import argparse
 import json
 import sys
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from drivers.pinpad.zvt import (
     Aborted,
@@ -42,6 +42,8 @@ from kiosk.domain.money import CURRENCIES, Money, currency
 from kiosk.errors import ConfigError, KioskError
 
 EXIT_UNKNOWN = 3
+
+T = TypeVar("T")
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -210,13 +212,24 @@ def _report(
 # --- technician commands ------------------------------------------------------------------------
 
 
-def run_register(args: argparse.Namespace) -> int:
+def _on_terminal(
+    args: argparse.Namespace, action: Callable[[ZvtTerminal], T]
+) -> tuple[T, str] | int:
+    """Run one command on the terminal: (its answer, the currency code), or the exit code
+    of a failure already reported."""
     try:
         code = _currency_code(args)
         with _terminal(args, code) as terminal:
-            result = terminal.register()
+            return action(terminal), code
     except (ZvtError, KioskError) as exc:
         return _fail(args, str(exc))
+
+
+def run_register(args: argparse.Namespace) -> int:
+    done = _on_terminal(args, lambda terminal: terminal.register())
+    if isinstance(done, int):
+        return done
+    result, code = done
     shown = _alpha(result.currency, code)
     if args.json:
         print(json.dumps({"terminal_id": result.terminal_id, "currency": shown}))
@@ -251,32 +264,20 @@ def run_refund(args: argparse.Namespace) -> int:
 
 
 def run_reverse(args: argparse.Namespace) -> int:
-    try:
-        code = _currency_code(args)
-        with _terminal(args, code) as terminal:
-            outcome = terminal.reverse(args.receipt)
-    except (ZvtError, KioskError) as exc:
-        return _fail(args, str(exc))
-    return _report(args, outcome, code)
+    done = _on_terminal(args, lambda terminal: terminal.reverse(args.receipt))
+    return done if isinstance(done, int) else _report(args, *done)
 
 
 def run_repeat_receipt(args: argparse.Namespace) -> int:
-    try:
-        code = _currency_code(args)
-        with _terminal(args, code) as terminal:
-            outcome = terminal.repeat_receipt()
-    except (ZvtError, KioskError) as exc:
-        return _fail(args, str(exc))
-    return _report(args, outcome, code)
+    done = _on_terminal(args, lambda terminal: terminal.repeat_receipt())
+    return done if isinstance(done, int) else _report(args, *done)
 
 
 def run_status(args: argparse.Namespace) -> int:
-    try:
-        code = _currency_code(args)
-        with _terminal(args, code) as terminal:
-            status = terminal.status()
-    except (ZvtError, KioskError) as exc:
-        return _fail(args, str(exc))
+    done = _on_terminal(args, lambda terminal: terminal.status())
+    if isinstance(done, int):
+        return done
+    status, _code = done
     if args.json:
         payload = {
             "ready": status.ready,
@@ -293,12 +294,10 @@ def run_status(args: argparse.Namespace) -> int:
 
 
 def run_end_of_day(args: argparse.Namespace) -> int:
-    try:
-        code = _currency_code(args)
-        with _terminal(args, code) as terminal:
-            outcome = terminal.end_of_day()
-    except (ZvtError, KioskError) as exc:
-        return _fail(args, str(exc))
+    done = _on_terminal(args, lambda terminal: terminal.end_of_day())
+    if isinstance(done, int):
+        return done
+    outcome, code = done
     if not isinstance(outcome, EndOfDay):
         return _report(args, outcome, code)
     shown = _alpha(outcome.currency, code)
