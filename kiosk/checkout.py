@@ -413,7 +413,7 @@ class Checkout:
             raise RefundRefused(f"sale {tx_id} has no payment {intent_id!r}")
         if payment.method != method:
             raise RefundRefused(f"payment {intent_id} was by {payment.method}, not {method}")
-        left = self.refundable_minor(tx_id, intent_id)
+        left = payment.amount_minor - self.journal.refunded_minor(intent_id)
         if not 0 < amount_minor <= left:
             raise RefundRefused(f"payment {intent_id}: refund must be between 1 and {left}")
         started = RefundStarted(

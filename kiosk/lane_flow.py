@@ -200,12 +200,8 @@ class LaneFlow:
             # An intent was sent but its outcome not journalled: ask the provider before
             # the kiosk takes a new shopper (SPEC section 5), on the payment thread (a
             # QR query may poll for a while): the screen says "processing" meanwhile.
-            provider = self.payments.provider(pending.method, None, lambda _: None)
             self.paying = _Paying(pending.method, prompt="processing")
-            self._start_payment(
-                lambda: provider.query(pending.intent_id),
-                lambda outcome: self._settle(pending.intent_id, pending.amount_minor, outcome),
-            )
+            self._ask_again()
         elif status is Status.PAID:
             assert state.tx_id is not None
             self._print_and_close(state.tx_id)
@@ -403,22 +399,30 @@ class LaneFlow:
 
         self._start_payment(call, settle)
 
-    def _recheck_payment(self, attendant_id: str) -> None:
-        """The attendant's approval of an unresolved payment: ask the terminal or provider
-        again, and clear the request only once the outcome is known (never a guess)."""
+    def _ask_again(self, after: Callable[[PaymentOutcome], None] | None = None) -> None:
+        """Ask the terminal or provider what became of the pending intent (on the payment
+        thread) and settle it; then `after`."""
         pending = self.state.pending_payment
         assert pending is not None
         provider = self.payments.provider(pending.method, None, lambda _key: None)
 
         def settle(outcome: PaymentOutcome) -> None:
             self._settle(pending.intent_id, pending.amount_minor, outcome)
-            state = self.state
-            if outcome.status != "unknown" and state.attendant_reason is (
-                AttendantReason.PAYMENT_UNRESOLVED
-            ):
-                self.checkout.approve(attendant_id, AttendantReason.PAYMENT_UNRESOLVED)
+            if after is not None:
+                after(outcome)
 
         self._start_payment(lambda: provider.query(pending.intent_id), settle)
+
+    def _recheck_payment(self, attendant_id: str) -> None:
+        """The attendant's approval of an unresolved payment: ask again, and clear the
+        request only once the outcome is known (never a guess)."""
+
+        def clear(outcome: PaymentOutcome) -> None:
+            unresolved = self.state.attendant_reason is AttendantReason.PAYMENT_UNRESOLVED
+            if outcome.status != "unknown" and unresolved:
+                self.checkout.approve(attendant_id, AttendantReason.PAYMENT_UNRESOLVED)
+
+        self._ask_again(clear)
 
     def _show_prompt(self, intent_id: str, key: str) -> None:
         pending = self.state.pending_payment

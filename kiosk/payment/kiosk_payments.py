@@ -167,17 +167,18 @@ class KioskPayments:
         return self._methods
 
     def provider(self, method: str, code: str | None, prompt: Prompt) -> PaymentProvider:
+        return self._client(method, code, prompt)
+
+    def refund_provider(self, method: str) -> RefundProvider:
+        return self._client(method, None, None)
+
+    def _client(
+        self, method: str, code: str | None, prompt: Prompt | None
+    ) -> CardProvider | QrProvider:
         if method == CARD and self._terminal is not None:
             return CardProvider(self._terminal, prompt)
         if method in self._wallets:
             return QrProvider(self._wallets[method], code)
-        raise PaymentConfigError(f"payment method {method!r} is not offered; have {self._methods}")
-
-    def refund_provider(self, method: str) -> RefundProvider:
-        if method == CARD and self._terminal is not None:
-            return CardProvider(self._terminal)
-        if method in self._wallets:
-            return QrProvider(self._wallets[method], None)
         raise PaymentConfigError(f"payment method {method!r} is not offered; have {self._methods}")
 
     def close(self) -> None:
