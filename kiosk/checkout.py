@@ -41,6 +41,7 @@ from kiosk.domain.transaction import (
     ItemAdded,
     LineVoided,
     MemberIdentified,
+    Payment,
     PaymentFailed,
     PaymentStarted,
     PaymentSucceeded,
@@ -389,17 +390,10 @@ class Checkout:
         )
         return self.resolve_pending_refund(provider) or PaymentOutcome("unknown")
 
-    def refundable_minor(self, tx_id: str, intent_id: str) -> int:
-        """What is left to refund of one payment of a recorded sale (0: nothing)."""
-        sale = self.journal.sale(tx_id)
-        payment = (
-            None
-            if sale is None
-            else next((p for p in sale.payments if p.intent_id == intent_id), None)
-        )
-        if payment is None:
-            return 0
-        return payment.amount_minor - self.journal.refunded_minor(intent_id)
+    def refundable(self, sale: Sale) -> list[tuple[Payment, int]]:
+        """Each payment of a recorded sale with what is left to refund of it."""
+        refunded = self.journal.refunded_minor
+        return [(p, p.amount_minor - refunded(p.intent_id)) for p in sale.payments]
 
     def begin_refund(
         self, method: str, *, tx_id: str, intent_id: str, amount_minor: int, attendant_id: str

@@ -81,10 +81,11 @@ class RefundDesk:
         sale = self._sale
         if sale is None or self._busy:
             return None
-        payment = next((p for p in sale.payments if p.intent_id == intent_id), None)
-        if payment is None:
+        refundable = self._checkout.refundable(sale)
+        found = [(p, left) for p, left in refundable if p.intent_id == intent_id]
+        if not found:
             return self._tell("refund_no_sale", intent_id)
-        amount = self._checkout.refundable_minor(sale.tx_id, intent_id)
+        ((payment, amount),) = found
         if amount <= 0:
             return self._tell("refund_nothing_left")
         provider = self._payments.refund_provider(payment.method)
@@ -158,8 +159,7 @@ class RefundDesk:
                     money_text(left, sale.priced.currency, locale),
                     left,
                 )
-                for p in sale.payments
-                if (left := self._checkout.refundable_minor(sale.tx_id, p.intent_id)) >= 0
+                for p, left in self._checkout.refundable(sale)
             )
         pending = self._checkout.state.pending_refund
         unresolved = None

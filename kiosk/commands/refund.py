@@ -53,10 +53,8 @@ def _payments_of(checkout: Checkout, tx_id: str) -> list[_Payment]:
     if sale is None:
         raise RefundCommandError(f"no recorded sale {tx_id!r} in {checkout.config.paths.journal}")
     return [
-        _Payment(
-            p.intent_id, p.method, p.amount_minor, checkout.refundable_minor(tx_id, p.intent_id)
-        )
-        for p in sale.payments
+        _Payment(p.intent_id, p.method, p.amount_minor, left)
+        for p, left in checkout.refundable(sale)
     ]
 
 
