@@ -12,7 +12,7 @@ A crash between any two steps leaves a journal that replays to a consistent stat
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
@@ -62,7 +62,7 @@ from kiosk.errors import KioskError, UnknownItem
 from kiosk.logging_setup import mask
 from kiosk.payment.provider import PaymentOutcome, PaymentProvider, RefundProvider
 from kiosk.store.catalogue import CatalogueStore
-from kiosk.store.journal import Journal, Restored
+from kiosk.store.journal import Journal, JournalEntry, Restored
 from kiosk.store.promotions_file import PromotionsFile
 
 log = logging.getLogger(__name__)
@@ -150,38 +150,69 @@ class Checkout:
 
     def dispatch(self, event: Event) -> tuple[Effect, ...]:
         """Validate, journal, adopt, then run effects. Raises TransitionError if not allowed."""
-        new_state, effects = reduce(self._state, event)
-        sale: Sale | None = None
-        if any(isinstance(e, RecordSale) for e in effects):
-            sale = sale_from_transaction(
-                new_state,
-                store_id=self.config.store.store_id,
-                kiosk_id=self.config.kiosk_id,
-                completed_at=event.at,
+        return self._dispatch_all((event,))
+
+    def _dispatch_all(self, events: Sequence[Event]) -> tuple[Effect, ...]:
+        """`dispatch` for events that belong together: every one is validated first, all are
+        journalled in one commit (all or none), then adopted and their effects run in order."""
+        state = self._state
+        entries: list[JournalEntry] = []
+        effects_of: list[tuple[Effect, ...]] = []
+        for event in events:
+            before = state
+            state, effects = reduce(before, event)
+            entries.append(
+                JournalEntry(
+                    event,
+                    state,
+                    self._sale_of(state, effects, event),
+                    self._refund_of(before, event, effects),
+                )
             )
-        refund: RefundRecord | None = None
-        if isinstance(event, RefundSettled) and any(isinstance(e, RecordRefund) for e in effects):
-            started = self._state.pending_refund
-            assert started is not None, "the reducer only records a pending refund"
-            refund = RefundRecord(
-                refund_id=started.refund_id,
-                tx_id=started.tx_id,
-                intent_id=started.intent_id,
-                method=started.method,
-                amount_minor=started.amount_minor,
-                attendant_id=started.attendant_id,
-                reference=event.reference,
-                refunded_at=event.at,
-            )
-        seq = self.journal.append(event, new_state, sale, refund)
-        self._state = new_state
+            effects_of.append(effects)
+        seqs = self.journal.append_all(entries)
+        self._state = state
         self._priced = None
-        if self._on_commit is not None:
-            self._on_commit(seq, event, new_state)
-        for effect in effects:
-            if self._on_effect is not None and not isinstance(effect, RecordSale):
-                self._on_effect(effect, new_state)
-        return effects
+        for seq, entry, effects in zip(seqs, entries, effects_of, strict=True):
+            if self._on_commit is not None:
+                self._on_commit(seq, entry.event, entry.state_after)
+            for effect in effects:
+                if self._on_effect is not None and not isinstance(effect, RecordSale):
+                    self._on_effect(effect, entry.state_after)
+        return tuple(effect for effects in effects_of for effect in effects)
+
+    def _sale_of(
+        self, state: Transaction, effects: tuple[Effect, ...], event: Event
+    ) -> Sale | None:
+        if not any(isinstance(e, RecordSale) for e in effects):
+            return None
+        return sale_from_transaction(
+            state,
+            store_id=self.config.store.store_id,
+            kiosk_id=self.config.kiosk_id,
+            completed_at=event.at,
+        )
+
+    @staticmethod
+    def _refund_of(
+        before: Transaction, event: Event, effects: tuple[Effect, ...]
+    ) -> RefundRecord | None:
+        if not isinstance(event, RefundSettled) or not any(
+            isinstance(e, RecordRefund) for e in effects
+        ):
+            return None
+        started = before.pending_refund
+        assert started is not None, "the reducer only records a pending refund"
+        return RefundRecord(
+            refund_id=started.refund_id,
+            tx_id=started.tx_id,
+            intent_id=started.intent_id,
+            method=started.method,
+            amount_minor=started.amount_minor,
+            attendant_id=started.attendant_id,
+            reference=event.reference,
+            refunded_at=event.at,
+        )
 
     # ------------------------------------------------------------ shopping
 
@@ -197,8 +228,8 @@ class Checkout:
             return ScanOutcome("payment_code", "payment code: choose a payment method", scan=result)
         if result.kind is ScanKind.MEMBER:
             assert result.member_id is not None
-            self._ensure_session()
-            self.dispatch(MemberIdentified(self._clock(), result.member_id))
+            opening = self._session_opening()
+            self._dispatch_all((*opening, MemberIdentified(self._clock(), result.member_id)))
             return ScanOutcome("member", f"member {mask(result.member_id)}", scan=result)
         self.pick_up_new_files()  # the first scan of a shopper: the newest catalogue
         try:
@@ -232,9 +263,16 @@ class Checkout:
         if item.unit is Unit.KG and result.weight_g is None and result.price_minor is None:
             raise ItemBlocked(f"{item.item_id} is sold by weight: weigh it on the scale first")
 
-    def _ensure_session(self) -> None:
-        if self._state.status is Status.IDLE:
-            self.start_session()
+    def _session_opening(self) -> tuple[Event, ...]:
+        """The SessionStarted an idle lane needs before a shopper's first scan, or nothing.
+
+        Journalled in the same commit as that scan's event: one fsync, not two, for the
+        first scan, and a crash between them cannot leave an empty session behind.
+        """
+        if self._state.status is not Status.IDLE:
+            return ()
+        self.pick_up_new_files()
+        return (SessionStarted(self._clock(), self._new_id()),)
 
     def start_session(self, tx_id: str | None = None) -> None:
         """A new shopper, with the newest catalogue and promotions (`pick_up_new_files`)."""
@@ -261,11 +299,10 @@ class Checkout:
         weight_g: int | None = None,
         label_price_minor: int | None = None,
     ) -> str:
-        self._ensure_session()
+        opening = self._session_opening()
         line_id = self._new_id()
-        self.dispatch(
-            ItemAdded(self._clock(), line_id, item, quantity, weight_g, label_price_minor)
-        )
+        added = ItemAdded(self._clock(), line_id, item, quantity, weight_g, label_price_minor)
+        self._dispatch_all((*opening, added))
         return line_id
 
     def void_line(self, line_id: str, attendant_id: str) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import itertools
 from collections.abc import Iterator
 from datetime import datetime
@@ -9,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from kiosk.app import demo_file, open_checkout, seed_demo_store
+from kiosk.app import YOUNG_GC_THRESHOLD, demo_file, open_checkout, seed_demo_store
 from kiosk.checkout import Checkout
 from kiosk.config import KioskConfig
 from kiosk.domain.barcodes import variable_measure_label
@@ -108,6 +109,21 @@ def test_paid_sale_is_recorded_once_with_its_outbox_message(
     assert [m.key for m in checkout.journal.outbox_pending()] == [tx_id]
 
 
+def test_the_first_scan_opens_the_session_and_adds_the_line_in_one_commit(
+    checkout: Checkout,
+) -> None:
+    commits: list[str] = []
+    checkout.journal._conn.set_trace_callback(  # one fsync is the point
+        lambda sql: commits.append(sql) if sql == "COMMIT" else None
+    )
+    assert checkout.state.status is Status.IDLE
+    assert checkout.scan(MILK).status == "added"
+    assert commits == ["COMMIT"]
+    assert [e.kind for _, e in checkout.journal.events()][-2:] == ["session_started", "item_added"]
+    assert checkout.scan(TOAST).status == "added"
+    assert commits == ["COMMIT", "COMMIT"]
+
+
 def test_power_loss_mid_basket_restores_lines(store: KioskConfig) -> None:
     ids = (f"id{n}" for n in itertools.count())
     lane = open_checkout(store, clock=lambda: NOW, ids=lambda: next(ids))
@@ -184,3 +200,16 @@ def test_promotions_pushed_mid_basket_apply_from_the_next_shopper_and_bad_ones_n
     for _ in range(3):
         checkout.scan(MILK)
     assert checkout.priced().total_minor == 1050  # the last good set (no promotions) holds
+
+
+def test_opening_a_lane_parks_start_up_objects_and_spaces_out_young_collections(
+    store: KioskConfig,
+) -> None:
+    gc.unfreeze()
+    gc.set_threshold(700, 10, 10)
+    lane = open_checkout(store, clock=lambda: NOW, ids=lambda: "x")
+    try:
+        assert gc.get_freeze_count() > 0  # the catalogue, promotions and code, out of the way
+        assert gc.get_threshold()[0] == YOUNG_GC_THRESHOLD
+    finally:
+        lane.close()

@@ -21,10 +21,11 @@ import logging
 import os
 import sqlite3
 import zlib
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
+from typing import NamedTuple
 
 from kiosk.domain.codec import CodecError, from_jsonable, to_jsonable
 from kiosk.domain.sale import RefundRecord, Sale
@@ -106,6 +107,15 @@ class OutboxMessage:
     key: str
     body: str
     attempts: int
+
+
+class JournalEntry(NamedTuple):
+    """One event to append, the state it leads to, and the record it completes, if any."""
+
+    event: Event
+    state_after: Transaction
+    sale: Sale | None = None
+    refund: RefundRecord | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -192,69 +202,93 @@ class Journal:
 
         Returns the event's sequence number once it is committed to disk.
         """
-        seq = self._last_seq + 1
-        body = _encode(event)
-        tx_id = state_after.tx_id if state_after.tx_id is not None else _tx_of(event)
+        return self.append_all((JournalEntry(event, state_after, sale, refund),))[-1]
+
+    def append_all(self, entries: Sequence[JournalEntry]) -> list[int]:
+        """Durably append several events in one SQLite transaction: all of them or none.
+
+        For events that only make sense together (a session opened by its first scan), so
+        that they cost one commit (one fsync) and a crash never leaves half of them.
+        Returns their sequence numbers once committed.
+        """
+        if not entries:
+            raise ValueError("append_all needs at least one event")
+        first = self._last_seq + 1
         conn = self._conn
+        seq = first
         try:
             conn.execute("BEGIN IMMEDIATE")
-            conn.execute(
-                "INSERT INTO journal (seq, tx_id, kind, body, at_rest, crc) VALUES (?,?,?,?,?,?)",
-                (
-                    seq,
-                    tx_id,
-                    event.kind,
-                    body,
-                    int(state_after.is_at_rest),
-                    _crc(seq, tx_id, event.kind, body),
-                ),
-            )
-            if sale is not None:
-                sale_body = _encode(sale)
-                # ON CONFLICT: a sale salvaged from a damaged journal may already be here.
-                conn.execute(
-                    "INSERT INTO sale (tx_id, seq, completed_at, total_minor, currency, body)"
-                    " VALUES (?,?,?,?,?,?) ON CONFLICT (tx_id) DO NOTHING",
-                    (
-                        sale.tx_id,
-                        seq,
-                        sale.completed_at.isoformat(),
-                        sale.total_minor,
-                        sale.priced.currency,
-                        sale_body,
-                    ),
-                )
-                conn.execute(
-                    "INSERT INTO outbox (kind, key, body, created_seq) VALUES ('sale', ?, ?, ?)"
-                    " ON CONFLICT (key) DO NOTHING",
-                    (sale.tx_id, sale_body, seq),
-                )
-            if refund is not None:
-                refund_body = _encode(refund)
-                conn.execute(
-                    "INSERT INTO refund (refund_id, seq, tx_id, intent_id, amount_minor, body)"
-                    " VALUES (?,?,?,?,?,?) ON CONFLICT (refund_id) DO NOTHING",
-                    (
-                        refund.refund_id,
-                        seq,
-                        refund.tx_id,
-                        refund.intent_id,
-                        refund.amount_minor,
-                        refund_body,
-                    ),
-                )
-                conn.execute(
-                    "INSERT INTO outbox (kind, key, body, created_seq) VALUES ('refund', ?, ?, ?)"
-                    " ON CONFLICT (key) DO NOTHING",
-                    (refund.refund_id, refund_body, seq),
-                )
+            for seq, entry in enumerate(entries, start=first):
+                self._insert(seq, entry)
             conn.execute("COMMIT")
         except sqlite3.Error as exc:
             if conn.in_transaction:
                 conn.execute("ROLLBACK")
-            raise JournalError(f"{self.path}: cannot append {event.kind} #{seq}: {exc}") from exc
+            kind = entries[seq - first].event.kind
+            raise JournalError(f"{self.path}: cannot append {kind} #{seq}: {exc}") from exc
+        except BaseException:
+            # An event that cannot be encoded (a bug) must not leave the write lock held.
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            raise
         self._last_seq = seq
-        return seq
+        return list(range(first, seq + 1))
+
+    def _insert(self, seq: int, entry: JournalEntry) -> None:
+        event, state_after, sale, refund = entry
+        body = _encode(event)
+        tx_id = state_after.tx_id if state_after.tx_id is not None else _tx_of(event)
+        conn = self._conn
+        conn.execute(
+            "INSERT INTO journal (seq, tx_id, kind, body, at_rest, crc) VALUES (?,?,?,?,?,?)",
+            (
+                seq,
+                tx_id,
+                event.kind,
+                body,
+                int(state_after.is_at_rest),
+                _crc(seq, tx_id, event.kind, body),
+            ),
+        )
+        if sale is not None:
+            sale_body = _encode(sale)
+            # ON CONFLICT: a sale salvaged from a damaged journal may already be here.
+            conn.execute(
+                "INSERT INTO sale (tx_id, seq, completed_at, total_minor, currency, body)"
+                " VALUES (?,?,?,?,?,?) ON CONFLICT (tx_id) DO NOTHING",
+                (
+                    sale.tx_id,
+                    seq,
+                    sale.completed_at.isoformat(),
+                    sale.total_minor,
+                    sale.priced.currency,
+                    sale_body,
+                ),
+            )
+            conn.execute(
+                "INSERT INTO outbox (kind, key, body, created_seq) VALUES ('sale', ?, ?, ?)"
+                " ON CONFLICT (key) DO NOTHING",
+                (sale.tx_id, sale_body, seq),
+            )
+        if refund is not None:
+            refund_body = _encode(refund)
+            conn.execute(
+                "INSERT INTO refund (refund_id, seq, tx_id, intent_id, amount_minor, body)"
+                " VALUES (?,?,?,?,?,?) ON CONFLICT (refund_id) DO NOTHING",
+                (
+                    refund.refund_id,
+                    seq,
+                    refund.tx_id,
+                    refund.intent_id,
+                    refund.amount_minor,
+                    refund_body,
+                ),
+            )
+            conn.execute(
+                "INSERT INTO outbox (kind, key, body, created_seq) VALUES ('refund', ?, ?, ?)"
+                " ON CONFLICT (key) DO NOTHING",
+                (refund.refund_id, refund_body, seq),
+            )
 
     # ------------------------------------------------------------ reading
 

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from kiosk.domain.catalogue import Item, Unit
+from kiosk.domain.codec import CodecError
 from kiosk.domain.sale import sale_from_transaction
 from kiosk.domain.transaction import (
     INITIAL,
@@ -27,7 +28,7 @@ from kiosk.domain.transaction import (
     Transaction,
     reduce,
 )
-from kiosk.store.journal import Journal
+from kiosk.store.journal import Journal, JournalEntry
 from tests.domain.test_transaction import priced
 
 T0 = datetime(2026, 11, 27, 9, 30).astimezone()
@@ -115,6 +116,43 @@ def test_paid_sale_is_in_the_outbox_in_the_same_commit(journal_path: Path) -> No
     journal.outbox_acknowledge(["tx1"], T0)
     assert journal.outbox_pending() == []
     journal.close()
+
+
+def test_events_appended_together_commit_once_and_restore_in_order(journal_path: Path) -> None:
+    journal = Journal.open(journal_path)
+    commits: list[str] = []
+    journal._conn.set_trace_callback(  # counting the fsyncs is the point
+        lambda sql: commits.append(sql) if sql == "COMMIT" else None
+    )
+    started = SessionStarted(T0, "tx1")
+    opened, _ = reduce(INITIAL, started)
+    added = ItemAdded(T0, "tx1-l0", milk(0))
+    after, _ = reduce(opened, added)
+    seqs = journal.append_all([JournalEntry(started, opened), JournalEntry(added, after)])
+    assert seqs == [1, 2]
+    assert commits == ["COMMIT"]
+    journal.close()
+
+    reopened = Journal.open(journal_path)
+    assert reopened.restore().state == after
+    assert [e.kind for _, e in reopened.events()] == ["session_started", "item_added"]
+    reopened.close()
+
+
+def test_a_batch_that_fails_midway_leaves_nothing_and_the_journal_writable(
+    journal_path: Path,
+) -> None:
+    journal = Journal.open(journal_path)
+    started = SessionStarted(T0, "tx1")
+    opened, _ = reduce(INITIAL, started)
+    unencodable = ItemAdded(T0, "tx1-l0", object())  # type: ignore[arg-type]
+    with pytest.raises(CodecError, match="cannot encode"):
+        journal.append_all([JournalEntry(started, opened), JournalEntry(unencodable, opened)])
+    assert journal.last_seq == 0
+    assert list(journal.events()) == []
+    assert journal.append(started, opened) == 1
+    journal.close()
+    assert [seq for seq, _ in Journal.open(journal_path).events()] == [1]
 
 
 def test_restore_after_rest_replays_nothing_and_keeps_out_of_service(journal_path: Path) -> None:
