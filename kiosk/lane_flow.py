@@ -3,9 +3,8 @@
 `LaneFlow` runs only on the lane's worker thread (`kiosk.lane.Lane` guarantees it). It
 turns UI actions into checkout calls and domain events, keeps what is navigation only
 (which screen, the produce search, the typed phone digits, the logged-in attendant),
-and builds the `LaneSnapshot` the UI renders. Money is taken on the payment thread:
-the intent is journalled here first (`PaymentStarted`), the provider is called there,
-and the outcome comes back here to be journalled (`PaymentSucceeded`/`PaymentFailed`).
+and builds the `LaneSnapshot` the UI renders. Paying is the `PayingDesk`'s
+(`kiosk.lane_paying`), refunds the `RefundDesk`'s (`kiosk.lane_refunds`).
 """
 
 from __future__ import annotations
@@ -19,7 +18,6 @@ from dataclasses import dataclass
 from drivers.scale import Weight
 from kiosk.checkout import Checkout
 from kiosk.config import LOCALES
-from kiosk.domain.barcodes import InvalidBarcode, ScanKind, parse_scan
 from kiosk.domain.catalogue import Item, Unit
 from kiosk.domain.receipt import Paper
 from kiosk.domain.sale import Sale
@@ -27,7 +25,6 @@ from kiosk.domain.transaction import (
     AttendantCalled,
     AttendantReason,
     BackInService,
-    CheckoutAbandoned,
     Effect,
     MemberIdentified,
     OutOfService,
@@ -40,12 +37,12 @@ from kiosk.domain.transaction import (
 )
 from kiosk.errors import KioskError
 from kiosk.lane_devices import LaneDevices
+from kiosk.lane_paying import PayingDesk, Post, StartPayment
 from kiosk.lane_refunds import RefundDesk
 from kiosk.lane_view import (
     AttendantView,
     LaneSnapshot,
     Notice,
-    PaymentView,
     ProduceTile,
     ReceiptView,
     Screen,
@@ -57,8 +54,7 @@ from kiosk.lane_view import (
     produce_tile,
 )
 from kiosk.logging_setup import mask
-from kiosk.payment.config import CARD
-from kiosk.payment.provider import PaymentMethods, PaymentOutcome, PaymentProvider
+from kiosk.payment.provider import PaymentMethods
 from kiosk.receipts.escpos import render_escpos
 from kiosk.receipts.from_sale import receipt_for_sale
 from kiosk.security.attendants import (
@@ -103,13 +99,6 @@ class LaneSettings:
 
 
 @dataclass(slots=True)
-class _Paying:
-    method: str
-    prompt: str | None = None
-    awaiting_code: bool = False
-
-
-@dataclass(slots=True)
 class _Nav:
     screen: Screen = Screen.ATTRACT
     panel: bool = False
@@ -120,8 +109,6 @@ class _Nav:
     pending_void: str | None = None
     receipt: ReceiptView | None = None
     receipt_at: float = 0.0
-    last_failure: str | None = None
-    e_receipt: bool = False
 
 
 class LaneFlow:
@@ -138,10 +125,8 @@ class LaneFlow:
         devices: LaneDevices,
         monotonic: Callable[[], float],
         new_id: Callable[[], str] | None,
-        start_payment: Callable[
-            [Callable[[], PaymentOutcome], Callable[[PaymentOutcome], None]], None
-        ],
-        post: Callable[[str, Callable[[], None]], None],
+        start_payment: StartPayment,
+        post: Post,
     ) -> None:
         self.checkout = checkout
         self.settings = settings
@@ -150,14 +135,20 @@ class LaneFlow:
         self.devices = devices
         self._monotonic = monotonic
         self._new_id = new_id or (lambda: uuid.uuid4().hex)
-        self._start_payment = start_payment
-        self._post = post  # run an action on the worker thread (from any thread)
         self.refunds = RefundDesk(checkout, payments, start_payment=start_payment, tell=self._tell)
+        self.desk = PayingDesk(
+            checkout,
+            payments,
+            devices,
+            start_payment=start_payment,
+            post=post,
+            tell=self._tell,
+            settled=self._run_effects,
+        )
         self.locale = settings.locale or checkout.config.store.locale
         self.large_text = False
         self.notice: Notice | None = None
         self.nav = _Nav()
-        self.paying: _Paying | None = None
         self.attendant: Attendant | None = None
         self.weight: Weight | None = None
         self.last_touch = monotonic()
@@ -197,11 +188,7 @@ class LaneFlow:
         status = state.status
         pending = state.pending_payment
         if pending is not None:
-            # An intent was sent but its outcome not journalled: ask the provider before
-            # the kiosk takes a new shopper (SPEC section 5), on the payment thread (a
-            # QR query may poll for a while): the screen says "processing" meanwhile.
-            self.paying = _Paying(pending.method, prompt="processing")
-            self._ask_again()
+            self.desk.resume_pending(pending.method)
         elif status is Status.PAID:
             assert state.tx_id is not None
             self._print_and_close(state.tx_id)
@@ -220,8 +207,8 @@ class LaneFlow:
             return self.refunds.scan(data)
         if self.nav.panel:
             return self._tell("scan_ignored_panel")
-        if self.paying is not None and self.paying.awaiting_code:
-            return self._payment_code(data)
+        if self.desk.awaiting_code:
+            return self.desk.payment_code(data)
         if self.state.status in (Status.PAYING, Status.PAID):
             return self._tell("scan_while_paying")
         if self.state.status is Status.SUSPENDED:
@@ -331,120 +318,23 @@ class LaneFlow:
     # ------------------------------------------------------------ paying
 
     def go_to_payment(self) -> None:
-        if not self.state.active_lines:
-            return self._tell("basket_empty")
-        self.checkout.start_checkout()
-        # The printer is checked before money is taken: if it cannot print, the shopper
-        # may still pay and gets an e-receipt QR instead (issue 6, receipt screen).
-        self.nav.e_receipt = not self.devices.printer_ready()
-        self.nav.last_failure = None
-        return None
+        self.desk.go_to_payment()
 
     def back_to_basket(self) -> None:
-        if self.state.status is Status.PAYING:
-            self.checkout.dispatch(CheckoutAbandoned(self.checkout.now()))
-        self.paying = None
+        self.desk.back_to_basket()
         self.nav.screen = Screen.BASKET
 
     def choose_payment(self, method: str) -> None:
-        if method not in self.payments.methods:
-            raise KioskError(f"payment method {method!r} is not offered here")
-        if self.state.status is not Status.PAYING or self.state.pending_payment is not None:
-            raise KioskError(f"cannot start a payment in state {self.state.status.value}")
-        if method == CARD:
-            self.paying = _Paying(method, prompt="insert_card")
-            self._begin_charge(method, None)
-        else:
-            self.paying = _Paying(method, prompt="show_code", awaiting_code=True)
-            self.devices.scanners_enabled(True)
+        self.desk.choose(method)
 
     def cancel_payment_wait(self) -> None:
-        if self.paying is not None and self.paying.awaiting_code:
-            self.paying = None
-
-    def _payment_code(self, data: str) -> None:
-        assert self.paying is not None
-        try:
-            result = parse_scan(data, self.checkout.config.barcodes)
-        except InvalidBarcode:
-            result = None
-        if result is None or result.kind is not ScanKind.PAYMENT_CODE:
-            return self._tell("not_a_payment_code")
-        if result.payment_provider not in (None, self.paying.method):
-            return self._tell("wrong_payment_code", result.payment_provider or "")
-        self.paying.awaiting_code = False
-        self.paying.prompt = "processing"
-        self._begin_charge(self.paying.method, result.payment_code)
-        return None
-
-    def _begin_charge(self, method: str, code: str | None) -> None:
-        # Journalled before any byte goes to a pinpad or provider (SPEC section 5).
-        intent_id, amount = self.checkout.begin_payment(method)
-        currency = self.checkout.config.store.currency
-
-        def prompt(key: str) -> None:
-            # On the payment thread: the terminal's prompt reaches the screen at once.
-            self._post("payment_prompt", lambda: self._show_prompt(intent_id, key))
-
-        provider: PaymentProvider = self.payments.provider(method, code, prompt)
-
-        def call() -> PaymentOutcome:
-            outcome = provider.charge(intent_id, amount, currency)
-            if outcome.status == "unknown":
-                outcome = provider.query(intent_id)
-            return outcome
-
-        def settle(outcome: PaymentOutcome) -> None:
-            self._settle(intent_id, amount, outcome)
-
-        self._start_payment(call, settle)
-
-    def _ask_again(self, after: Callable[[PaymentOutcome], None] | None = None) -> None:
-        """Ask the terminal or provider what became of the pending intent (on the payment
-        thread) and settle it; then `after`."""
-        pending = self.state.pending_payment
-        assert pending is not None
-        provider = self.payments.provider(pending.method, None, lambda _key: None)
-
-        def settle(outcome: PaymentOutcome) -> None:
-            self._settle(pending.intent_id, pending.amount_minor, outcome)
-            if after is not None:
-                after(outcome)
-
-        self._start_payment(lambda: provider.query(pending.intent_id), settle)
-
-    def _recheck_payment(self, attendant_id: str) -> None:
-        """The attendant's approval of an unresolved payment: ask again, and clear the
-        request only once the outcome is known (never a guess)."""
-
-        def clear(outcome: PaymentOutcome) -> None:
-            unresolved = self.state.attendant_reason is AttendantReason.PAYMENT_UNRESOLVED
-            if outcome.status != "unknown" and unresolved:
-                self.checkout.approve(attendant_id, AttendantReason.PAYMENT_UNRESOLVED)
-
-        self._ask_again(clear)
-
-    def _show_prompt(self, intent_id: str, key: str) -> None:
-        pending = self.state.pending_payment
-        if self.paying is not None and pending is not None and pending.intent_id == intent_id:
-            self.paying.prompt = key
-
-    def _settle(self, intent_id: str, amount: int, outcome: PaymentOutcome) -> None:
-        # The checkout journals the outcome (unknown: an attendant is called, never a guess).
-        self.checkout.settle_payment(intent_id, amount, outcome)
-        self.paying = None
-        if outcome.status in ("declined", "not_found"):
-            self.nav.last_failure = outcome.reason or outcome.status
-            self._tell("payment_declined", outcome.reason)
-        elif outcome.status == "unknown":
-            self._tell("payment_unresolved", outcome.reason)
-        self._run_effects()
+        self.desk.cancel_wait()
 
     def _print_and_close(self, tx_id: str) -> None:
         sale = self.checkout.journal.sale(tx_id)
         config = self.checkout.config
         printed = False
-        if sale is not None and not self.nav.e_receipt:
+        if sale is not None and not self.desk.e_receipt:
             printed = self.devices.print_receipt(self._receipt_bytes(sale), tx_id)
         total = self.state.amount_due_minor
         self.checkout.finish(printed=printed)
@@ -455,7 +345,7 @@ class LaneFlow:
             tx_id, money_text(total, config.store.currency, self.locale), printed, url
         )
         self.nav.receipt_at = self._monotonic()
-        self.nav.e_receipt = False
+        self.desk.e_receipt = False
         self.nav.last_line_id = None
 
     def _receipt_bytes(self, sale: Sale, copy_label: str | None = None) -> bytes:
@@ -531,7 +421,7 @@ class LaneFlow:
         if who is None or not self._allowed(who, _REASON_PERMISSION[reason]):
             return None
         if reason is AttendantReason.PAYMENT_UNRESOLVED and self.state.pending_payment:
-            return self._recheck_payment(who.attendant_id)
+            return self.desk.recheck(who.attendant_id)
         line = self.nav.pending_void
         if reason is AttendantReason.VOID_LINE and line is not None:
             self.checkout.void_line(line, who.attendant_id)
@@ -556,7 +446,7 @@ class LaneFlow:
         who = self._who(pin)
         if who is not None and self._allowed(who, Permission.CANCEL_BASKET):
             self.checkout.cancel(f"cancelled by attendant {who.attendant_id}")
-            self.paying = None
+            self.desk.reset()
             self.nav = _Nav(panel=self.nav.panel, produce=self._quick_picks())
             self._tell("basket_cancelled", error=False)
 
@@ -639,7 +529,7 @@ class LaneFlow:
             status is Status.ATTENDANT_REQUIRED and self.state.resume_status is Status.PAYING
         )
         if paying:
-            return Screen.PAYING if self.paying is not None else Screen.PAYMENT_CHOICE
+            return Screen.PAYING if self.desk.paying is not None else Screen.PAYMENT_CHOICE
         if status is Status.SUSPENDED:
             return Screen.ATTRACT
         if status in (Status.SHOPPING, Status.ATTENDANT_REQUIRED):
@@ -656,15 +546,7 @@ class LaneFlow:
         lines = line_views(state, priced, locale)
         payment = None
         if screen in (Screen.PAYMENT_CHOICE, Screen.PAYING):
-            due = state.amount_due_minor - state.paid_minor
-            payment = PaymentView(
-                methods=self.payments.methods,
-                amount=money_text(due, currency, locale),
-                method=self.paying.method if self.paying else None,
-                prompt=self.paying.prompt if self.paying else None,
-                failure=self.nav.last_failure,
-                e_receipt=self.nav.e_receipt,
-            )
+            payment = self.desk.view(locale)
         weight = self.weight
         attendant = self.attendant
         overlay_line = None

@@ -14,23 +14,17 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from typing import Protocol
 
 from kiosk.checkout import Checkout
 from kiosk.domain.receipt import RETURNS_QR_PREFIX
 from kiosk.domain.sale import Sale
+from kiosk.lane_paying import StartPayment, Tell
 from kiosk.lane_view import RefundPaymentView, RefundSaleView, RefundView, money_text
 from kiosk.payment.provider import PaymentMethods, PaymentOutcome
 
 log = logging.getLogger(__name__)
 
 RECENT_SALES = 6  # how many of the lane's last sales the desk offers to pick
-
-StartPayment = Callable[[Callable[[], PaymentOutcome], Callable[[PaymentOutcome], None]], None]
-
-
-class Tell(Protocol):
-    def __call__(self, key: str, detail: str = "", *, error: bool = True) -> None: ...
 
 
 class RefundDesk:
