@@ -228,8 +228,7 @@ class Checkout:
             return ScanOutcome("payment_code", "payment code: choose a payment method", scan=result)
         if result.kind is ScanKind.MEMBER:
             assert result.member_id is not None
-            opening = self._session_opening()
-            self._dispatch_all((*opening, MemberIdentified(self._clock(), result.member_id)))
+            self.identify_member(result.member_id)
             return ScanOutcome("member", f"member {mask(result.member_id)}", scan=result)
         self.pick_up_new_files()  # the first scan of a shopper: the newest catalogue
         try:
@@ -290,6 +289,12 @@ class Checkout:
             self.promotions = self._promotions_file.load()
             self._priced = None
             log.info("promotions reloaded", extra={"rules": len(self.promotions.rules)})
+
+    def identify_member(self, member_id: str) -> None:
+        """The shopper's member id (from a member code or a phone lookup); opens the
+        session if this is the shopper's first step."""
+        opening = self._session_opening()
+        self._dispatch_all((*opening, MemberIdentified(self._clock(), member_id)))
 
     def add_item(
         self,

@@ -26,7 +26,6 @@ from kiosk.domain.transaction import (
     AttendantReason,
     BackInService,
     Effect,
-    MemberIdentified,
     OutOfService,
     PrintReceipt,
     Resumed,
@@ -172,10 +171,6 @@ class LaneFlow:
                 self._print_and_close(effect.tx_id)
             # RequestAttendant: the overlay follows from the state; MQTT paging is sync's.
 
-    def _ensure_session(self) -> None:
-        if self.state.status is Status.IDLE:
-            self.checkout.start_session(self._new_id())
-
     def _tell(self, key: str, detail: str = "", *, error: bool = True, **params: str) -> None:
         self.notice = Notice(key, tuple(params.items()), detail, error)
 
@@ -300,8 +295,7 @@ class LaneFlow:
         if not (digits.isascii() and digits.isdigit() and low <= len(digits) <= high):
             return self._tell("phone_invalid", f"{len(digits)} digits")
         member_id = phone_member_id(digits)
-        self._ensure_session()
-        self.checkout.dispatch(MemberIdentified(self.checkout.now(), member_id))
+        self.checkout.identify_member(member_id)
         log.info("member identified by phone", extra={"phone": mask(digits)})
         self.nav.phone = ""
         self.nav.screen = Screen.BASKET
