@@ -15,7 +15,9 @@ or slow device never blocks the caller, and a device that cannot be opened shows
 `failed` in its health instead of raising. With `simulate=True` the in-repo
 simulators (serial scanner, ESC/POS printer, MT-SICS produce scale, Toledo bagging
 scale) are started on ptys and the roles point at them, so the same drivers talk to
-them over the same transports (STYLE.md, OctoPrint's virtual printer).
+them over the same transports (STYLE.md, OctoPrint's virtual printer). The simulators'
+modules are imported only then: a kiosk on real devices never loads them
+(tests/test_kiosk_imports.py).
 """
 
 from __future__ import annotations
@@ -33,13 +35,9 @@ from typing import TYPE_CHECKING, Self
 
 from drivers.printer.cjk import Codec
 from drivers.printer.escpos_printer import ReceiptPrinter
-from drivers.printer.sim import PrinterSimulator, PtyPrinterSimulator
 from drivers.printer.status import Readiness
 from drivers.scale import SicsScale, Toledo8217Scale, Weight, open_scale
-from drivers.scale.sim import ScaleModel, SicsSimulator, Toledo8217Simulator, make_scale_simulator
 from drivers.scanner import Scan, ScannerReader, open_scanner
-from drivers.scanner.sim import ScannerSimulator
-from drivers.simlink import PtyLink
 from kiosk.device_config import (
     CAMERA,
     ESCPOS,
@@ -68,6 +66,11 @@ from kiosk.device_health import (
 
 if TYPE_CHECKING:  # OpenCV is the optional `camera` extra: imported only for a camera
     from drivers.camera import CameraReader
+    from drivers.printer.sim import PrinterSimulator
+    from drivers.scale.sim import SicsSimulator, Toledo8217Simulator
+    from drivers.scanner.sim import ScannerSimulator
+
+    Simulator = ScannerSimulator | PrinterSimulator | Toledo8217Simulator | SicsSimulator
 
 __all__ = [
     "SIMULATED_DEFAULTS",
@@ -90,7 +93,6 @@ SIMULATED_DEFAULTS: dict[str, DeviceConfig] = {
 }
 
 Scale = Toledo8217Scale | SicsScale
-Simulator = ScannerSimulator | PrinterSimulator | Toledo8217Simulator | SicsSimulator
 
 
 @dataclass(slots=True)
@@ -291,6 +293,10 @@ class DeviceManager:
     def simulate_scan(self, role: str, data: str, symbology: str | None = None) -> bool:
         """Make a simulated scanner "read" `data`; False when the role is not simulated."""
         sim = self.simulator(role)
+        if sim is None:
+            return False
+        from drivers.scanner.sim import ScannerSimulator  # noqa: PLC0415 - loaded when simulating
+
         if not isinstance(sim, ScannerSimulator):
             return False
         sim.scan(data, symbology)
@@ -406,6 +412,12 @@ class DeviceManager:
 
 
 def _make_simulator(config: DeviceConfig) -> Simulator:
+    # Imported here: a kiosk that does not simulate never loads the simulators.
+    from drivers.printer.sim import PtyPrinterSimulator  # noqa: PLC0415
+    from drivers.scale.sim import ScaleModel, make_scale_simulator  # noqa: PLC0415
+    from drivers.scanner.sim import ScannerSimulator  # noqa: PLC0415
+    from drivers.simlink import PtyLink  # noqa: PLC0415
+
     if isinstance(config, ScannerConfig):
         return ScannerSimulator(PtyLink(config.role), gap_s=0.0)
     if isinstance(config, PrinterConfig):

@@ -6,6 +6,11 @@ initialise, alignment, sizes, EAN-13 (`GS k`), native QR (`GS ( k`), raster logo
 has no Chinese code page (PROTOCOLS.md "Receipt printer: ESC/POS"). The bytes are then
 handed to `ReceiptPrinter.print_job`, which spools them and sends them over the
 transport, so one byte stream serves USB, serial, network and file printers alike.
+
+python-escpos is imported when the first builder is made, not with this module: it
+costs ~15 MB of resident memory (its capability database, python-barcode, qrcode), and
+a kiosk that only starts its printer driver, or prints receipts (`kiosk.receipts.escpos`
+uses `drivers.printer.commands`), never needs it.
 """
 
 from __future__ import annotations
@@ -13,14 +18,13 @@ from __future__ import annotations
 import contextlib
 import io
 from pathlib import Path
-from typing import Literal, Self
-
-from escpos.constants import QR_ECLEVEL_M
-from escpos.printer import Dummy
-from PIL import Image
+from typing import TYPE_CHECKING, Literal, Self
 
 from drivers.printer.cjk import Codec, encode_text
 from drivers.printer.errors import PrinterError
+
+if TYPE_CHECKING:
+    from PIL import Image
 
 Align = Literal["left", "center", "right"]
 
@@ -29,6 +33,8 @@ class ReceiptBuilder:
     """Collects one receipt's bytes; every method returns `self` so calls chain."""
 
     def __init__(self, codec: Codec = "gb18030", profile: str | None = None) -> None:
+        from escpos.printer import Dummy  # noqa: PLC0415 - lazy: see the module docstring
+
         self.codec: Codec = codec
         self._escpos = Dummy(profile=profile) if profile else Dummy()
         self._escpos.hw("INIT")  # ESC @
@@ -72,12 +78,14 @@ class ReceiptBuilder:
         """A QR code rendered by the printer itself (`GS ( k`, model 2, level M)."""
         if not content:
             raise PrinterError("QR code content is empty")
+        from escpos.constants import QR_ECLEVEL_M  # noqa: PLC0415 - loaded with Dummy
+
         self._escpos.qr(content, size=size, native=True, ec=QR_ECLEVEL_M)
         return self
 
     def logo(self, image: Image.Image | str | Path, *, center: bool = True) -> Self:
         """A raster image (`GS v 0`), e.g. the store logo, dithered to black and white."""
-        source = image if isinstance(image, Image.Image) else str(image)
+        source = image if not isinstance(image, str | Path) else str(image)
         self._escpos.image(source, center=center)
         return self
 

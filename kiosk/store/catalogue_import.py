@@ -31,8 +31,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from biip.checksums import gs1_standard_check_digit
-
+from kiosk.domain.barcodes.gtin import check_digit_of
 from kiosk.domain.catalogue import LOCALES, AgeLimit, Item, Unit
 from kiosk.domain.money import MoneyError, currency
 from kiosk.errors import CatalogueError
@@ -427,7 +426,7 @@ def _gtin_key(check: _Row, code: str) -> str | None:
     if not _DIGITS.fullmatch(code) or len(code) not in (8, 12, 13, 14):
         check.fail("gtins", f"{code!r} is not a GTIN of 8, 12, 13 or 14 digits")
         return None
-    expected = gs1_standard_check_digit(code[:-1])
+    expected = check_digit_of(code[:-1])
     if int(code[-1]) != expected:
         check.fail("gtins", f"GTIN {code} has check digit {code[-1]}, expected {expected}")
         return None

@@ -3,27 +3,37 @@
 biip parses the URI structure (primary key, qualifier order, percent-decoding, 13-digit
 GTINs padded to 14, AI query parameters). Its errors are reworded: when a field is
 malformed we re-check the fields ourselves to say which and why ("AI 17: month 13 out
-of range"); structural problems keep biip's wording.
+of range"); structural problems keep biip's wording. biip is imported when the first
+Digital Link is parsed, not with this module (~22 MB of resident memory a kiosk that
+scans only EAN/UPC codes does not need; bench/README.md, UI).
 """
 
 from __future__ import annotations
 
 import contextlib
+from functools import cache
+from typing import TYPE_CHECKING
 from urllib.parse import parse_qsl, unquote, urlsplit
-
-from biip import ParseConfig, ParseError
-from biip.gs1_digital_link_uris import GS1DigitalLinkURI
 
 from kiosk.domain.barcodes.errors import Rejected
 from kiosk.domain.barcodes.gs1 import known_ai, validate_element
+
+if TYPE_CHECKING:
+    from biip import ParseConfig
 
 # GS1 Digital Link URI Syntax 1.x, primary keys that may start the path.
 PRIMARY_KEYS = frozenset(
     {"00", "01", "253", "255", "401", "402", "414", "415", "417"}
     | {"8003", "8004", "8006", "8010", "8013", "8017", "8018"}
 )
-# Dates are checked by us (with the caller's `today`, precise reasons), not by biip.
-_BIIP_CONFIG = ParseConfig(gs1_element_strings_verify_date=False)
+
+
+@cache
+def _biip_config() -> ParseConfig:
+    from biip import ParseConfig  # noqa: PLC0415 - lazy: see the module docstring
+
+    # Dates are checked by us (with the caller's `today`, precise reasons), not by biip.
+    return ParseConfig(gs1_element_strings_verify_date=False)
 
 
 def is_web_uri(text: str) -> bool:
@@ -36,8 +46,11 @@ def parse_digital_link(text: str) -> list[tuple[str, str]] | None:
     path = _path_segments(text)
     if path is None or not any(segment in PRIMARY_KEYS for segment in path):
         return None
+    from biip import ParseError  # noqa: PLC0415 - lazy: see the module docstring
+    from biip.gs1_digital_link_uris import GS1DigitalLinkURI  # noqa: PLC0415
+
     try:
-        uri = GS1DigitalLinkURI.parse(text, config=_BIIP_CONFIG)
+        uri = GS1DigitalLinkURI.parse(text, config=_biip_config())
     except (ParseError, ValueError) as exc:
         for code, value in _loose_pairs(text, path):
             ai = known_ai(code)

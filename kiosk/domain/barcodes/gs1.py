@@ -7,6 +7,10 @@ pattern '^17(…)$'" where we must say "AI 17: month 13 out of range", (b) reads
 clock to pick the century of a date (domain code takes time as an argument), and (c)
 lets an over-long variable field run into the next AI instead of rejecting it.
 
+biip is imported on the first lookup of an AI, not with this module: it costs ~22 MB of
+resident memory (bench/README.md, UI), and a kiosk whose shoppers scan only EAN/UPC
+codes never needs it.
+
 PROTOCOLS.md, GS1: FNC1 is transmitted as GS (0x1D) and ends a variable-length field;
 fixed lengths 01 (14), 11/15/17 (6, YYMMDD, day 00 = end of month), 310n/320n (6, n
 decimals); variable 10 and 21 (≤ 20), 30 (≤ 8), 392n (≤ 15), 393n (ISO 4217 numeric
@@ -22,13 +26,14 @@ from dataclasses import dataclass, field
 from datetime import date
 from fractions import Fraction
 from functools import lru_cache
-
-from biip import ParseError
-from biip.gs1_application_identifiers import GS1ApplicationIdentifier
+from typing import TYPE_CHECKING
 
 from kiosk.domain.barcodes.errors import Rejected
 from kiosk.domain.barcodes.gtin import verify_check_digit
 from kiosk.domain.money import CURRENCIES, Rounding
+
+if TYPE_CHECKING:
+    from biip.gs1_application_identifiers import GS1ApplicationIdentifier
 
 GS = "\x1d"
 DATE_AIS = frozenset({"11", "12", "13", "15", "16", "17"})
@@ -56,6 +61,9 @@ class Gs1Fields:
 @lru_cache(maxsize=4096)
 def _ai_at(head: str) -> GS1ApplicationIdentifier | None:
     # biip's lookup scans its whole table; AIs are prefix-free, so 4 characters decide.
+    from biip import ParseError  # noqa: PLC0415 - lazy: see the module docstring
+    from biip.gs1_application_identifiers import GS1ApplicationIdentifier  # noqa: PLC0415
+
     try:
         return GS1ApplicationIdentifier.extract(head)
     except ParseError:

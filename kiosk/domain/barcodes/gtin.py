@@ -1,16 +1,17 @@
 """GTIN-8/12/13/14 and UPC-E: check digits and the 14-digit lookup form.
 
-Check digits use biip's GS1 implementation (GS1 General Specifications 7.9.1: weights
-3,1,3,1… from the rightmost data digit), and UPC-E→UPC-A expansion uses biip's `Upc`
-(the 0–2 / 3 / 4 / 5–9 rules, GenSpecs 5.2.2.4.2). We do not call `biip.gtin.Gtin.parse`
-on the hot path: it also looks up GS1 prefix tries we do not need, and its errors are
-prose ("Expected 4, got 7") rather than the reasons we report.
+Written by hand, not taken from biip: `import biip` (any submodule, even
+`biip.checksums`, loads the whole package and its GS1 tables) costs ~22 MB of resident
+memory, and the kiosk's budget is 150 MB (bench/README.md, UI). The two rules are a few
+lines each and are property-tested against biip's own functions for every input
+(tests/domain/test_barcodes_checksums.py); biip stays for full GS1 element strings and
+Digital Link URIs, imported only when such a code is scanned.
+
+Check digits: GS1 General Specifications 7.9.1, weights 3,1,3,1… from the rightmost
+data digit. UPC-E→UPC-A expansion: the 0–2 / 3 / 4 / 5–9 rules, GenSpecs 5.2.2.4.2.
 """
 
 from __future__ import annotations
-
-from biip.checksums import gs1_standard_check_digit
-from biip.upc import Upc
 
 from kiosk.domain.barcodes.errors import Rejected
 
@@ -23,8 +24,16 @@ def is_digits(text: str) -> bool:
 
 
 def check_digit_of(payload: str) -> int:
-    """The GS1 mod-10 check digit for `payload` (ASCII digits, any length)."""
-    return gs1_standard_check_digit(payload)
+    """The GS1 mod-10 check digit for `payload` (decimal digits, any length >= 1).
+
+    ValueError for text that is not decimal digits, as biip's
+    `gs1_standard_check_digit` raises.
+    """
+    if not payload.isdecimal():
+        raise ValueError(f"GS1 check digit: expected decimal digits, got {payload!r}")
+    # The rightmost data digit and every second one to its left weigh 3, the others 1.
+    weighted = 3 * sum(map(int, payload[-1::-2])) + sum(map(int, payload[-2::-2]))
+    return -weighted % 10
 
 
 def verify_check_digit(code: str, what: str = "check digit") -> None:
@@ -42,11 +51,26 @@ def gtin14(code: str) -> str:
     return code.zfill(14)
 
 
+def _upc_a_payload(upc_e7: str) -> str:
+    """The 11 UPC-A digits before the check digit of a 7-digit UPC-E (number system and
+    six data digits): GenSpecs figure 5.2.2.4.2-1, chosen by the last data digit."""
+    ns, d = upc_e7[0], upc_e7[1:7]
+    last = d[5]
+    if last in "012":
+        return ns + d[0:2] + last + "0000" + d[2:5]
+    if last == "3":
+        return ns + d[0:3] + "00000" + d[3:5]
+    if last == "4":
+        return ns + d[0:4] + "00000" + d[4]
+    return ns + d[0:5] + "0000" + last
+
+
 def upc_e_to_upc_a(code: str) -> str:
     """Expand an 8-digit UPC-E (number system, 6 digits, check) to its 12-digit UPC-A.
 
     A 6-digit (number system 0 implied) or 7-digit (no check digit) UPC-E, as some
-    scanners transmit it, is expanded with its check digit computed.
+    scanners transmit it, is expanded with its check digit computed. `code` is ASCII
+    digits (the parser checks that first).
     """
     if len(code) == 6:
         code = "0" + code
@@ -54,7 +78,8 @@ def upc_e_to_upc_a(code: str) -> str:
         raise Rejected(f"UPC-E has 6, 7 or 8 digits, got {len(code)}")
     if code[0] not in "01":
         raise Rejected(f"UPC-E number system must be 0 or 1, got {code[0]}")
-    upc_a = Upc.parse(code[:7]).as_upc_a()  # 7 digits: biip computes the check digit
+    payload = _upc_a_payload(code[:7])
+    upc_a = payload + str(check_digit_of(payload))
     if len(code) == 8 and code[7] != upc_a[-1]:
         raise Rejected(f"UPC-E check digit should be {upc_a[-1]}, got {code[7]}")
     return upc_a
@@ -76,8 +101,8 @@ def gtin14_from_eight(code: str, *, upc_e: bool | None) -> str:
         try:
             return upc_e_to_upc_a(code).zfill(14)
         except Rejected:
-            upc_a = Upc.parse(code[:7]).as_upc_a()
+            upc_e_check = check_digit_of(_upc_a_payload(code[:7]))
             raise Rejected(
-                f"check digit should be {expected} (EAN-8) or {upc_a[-1]} (UPC-E), got {code[7]}"
+                f"check digit should be {expected} (EAN-8) or {upc_e_check} (UPC-E), got {code[7]}"
             ) from None
     raise Rejected(f"check digit should be {expected}, got {code[7]}")
