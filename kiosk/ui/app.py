@@ -22,7 +22,7 @@ from kiosk.lane import Lane
 from kiosk.lane_view import LaneSnapshot, Screen
 from kiosk.ui.env import DisplayProfile
 from kiosk.ui.i18n import tr
-from kiosk.ui.kivy_fixes import fix_scrollview_bar_bindings, frame_waker
+from kiosk.ui.kivy_fixes import finish_each_frame, fix_scrollview_bar_bindings, frame_waker
 from kiosk.ui.root import KioskRoot
 
 UI_DIR = Path(__file__).resolve().parent
@@ -101,6 +101,9 @@ class KioskApp(App):
         # Every label (Latin and CJK) uses the CJK font: one face, one look.
         LabelBase.register(DEFAULT_FONT, str(self._font))
         fix_scrollview_bar_bindings()
+        from kivy.core.window import Window  # noqa: PLC0415 - creates the window if none
+
+        finish_each_frame(Window)
         load_rules()
         return KioskRoot()
 

@@ -12,14 +12,19 @@ a kiosk's uptime. Unbinding first keeps at most one. Kivy's code is otherwise ru
 
 `frame_waker`: lets a lane snapshot start the UI's next frame at once (Kivy's
 `interrupt` clock without its busy loop); see its docstring.
+
+`finish_each_frame`: no frame queued behind another in the GL driver; see its docstring.
 """
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
 from collections.abc import Callable
 from typing import Any
 
 from kivy.clock import Clock
+from kivy.graphics.opengl import glFinish
 from kivy.uix.scrollview import ScrollView
 
 _FIXED = "_kiosk_fixed"
@@ -68,3 +73,57 @@ def frame_waker() -> Callable[[], None]:
     Clock._get_min_timeout_func = _never_due
     wake: Callable[[], None] = event.set
     return wake
+
+
+_finishing: list[Any] = []  # the window `finish_each_frame` is bound to (one per process)
+
+
+def _gil_free_gl_finish() -> Callable[[], None]:
+    """`glFinish` through ctypes, which lets other Python threads run while it waits.
+
+    Kivy's own `glFinish` keeps the GIL for the whole wait (10-15 ms a frame on llvmpipe):
+    the lane's thread, turning the next scan into a snapshot, would stall behind it.
+    The GL libraries (glvnd's libGL / libOpenGL / libGLESv2, Mesa's) send the call to
+    the calling thread's current context; without any of them, Kivy's is used.
+    """
+    for name in ("GL", "OpenGL", "GLESv2"):
+        path = ctypes.util.find_library(name)
+        if not path:
+            continue
+        try:
+            function = ctypes.CDLL(path).glFinish
+        except (OSError, AttributeError):
+            continue
+        function.argtypes = []
+        function.restype = None
+        finish: Callable[[], None] = function
+        return finish
+    return glFinish  # type: ignore[no-any-return]
+
+
+_gl_finish = _gil_free_gl_finish()
+
+
+def _finish_frame(*_args: Any) -> None:
+    _gl_finish()
+
+
+def finish_each_frame(window: Any) -> None:
+    """Wait, after each flip, until the GL driver has drawn the frame (idempotent).
+
+    Kivy hands a frame to GL and goes on; when the driver draws slower than the frame
+    rate (Mesa's llvmpipe, ~10-15 ms a frame on two cores shared with the lane), frames
+    queue up behind each other. The frame that shows a scan then waits for every queued
+    one, and a label whose text changed waits for them too before its texture can be
+    rewritten (`glTexSubImage2D` on a texture an unfinished frame still reads): 50-200
+    ms on the first row of a basket (`python -m bench.ui`). With no frame left in flight,
+    a scan's frame starts on an idle driver. The UI thread has nothing else to do
+    between frames (they are capped at 60 fps), so it loses nothing by waiting.
+    """
+    if _finishing and _finishing[0] is window:
+        return
+    if _finishing:
+        _finishing[0].unbind(on_flip=_finish_frame)
+        _finishing.clear()
+    window.bind(on_flip=_finish_frame)
+    _finishing.append(window)

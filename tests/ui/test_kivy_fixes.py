@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from kiosk.lane_view import Screen
 from tests.ui.conftest import Kiosk
 
@@ -62,3 +64,29 @@ def test_a_running_scroll_effect_does_not_cut_the_sleep_between_frames_short(
     # stock `interrupt` clock it would skip the sleep and run frames flat out.
     Clock.schedule_once(lambda _dt: None, 0)
     assert not Clock._event.is_set()
+
+
+def test_each_flip_waits_once_for_the_frame_however_many_apps_were_built(
+    kiosk: Kiosk, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from kivy.base import EventLoop  # noqa: PLC0415 - after prepare_kivy (conftest)
+
+    from kiosk.ui import kivy_fixes  # noqa: PLC0415
+
+    kiosk.ui.app.build()  # a second build, as each test's app (and a restarted UI) does
+    finished: list[int] = []
+    monkeypatch.setattr(kivy_fixes, "_gl_finish", lambda: finished.append(1))
+    EventLoop.window.dispatch("on_flip")
+    assert finished == [1]
+
+
+def test_waiting_for_the_frame_lets_other_threads_run(kiosk: Kiosk) -> None:
+    from kivy.graphics.opengl import glFinish  # noqa: PLC0415 - after prepare_kivy
+
+    from kiosk.ui import kivy_fixes  # noqa: PLC0415
+
+    # A ctypes foreign function (it releases the GIL around the call), not Kivy's
+    # wrapper, which keeps the GIL while the driver draws.
+    assert kivy_fixes._gl_finish is not glFinish
+    assert getattr(kivy_fixes._gl_finish, "argtypes", None) == []
+    kivy_fixes._gl_finish()  # callable on the UI thread, with the window's context

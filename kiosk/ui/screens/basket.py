@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from kivy.properties import BooleanProperty, StringProperty
 from kivy.uix.boxlayout import BoxLayout
+from kivy.uix.recycleview import RecycleView
 
 from kiosk.lane_view import LaneSnapshot, LineView
 from kiosk.ui.i18n import tr
@@ -20,6 +23,24 @@ class BasketLineRow(BoxLayout):
     amount = StringProperty("")
     remove_text = StringProperty("")
     highlight = BooleanProperty(False)
+
+
+class BasketList(RecycleView):
+    """The basket's rows: a list that, once it has moved to the newest row, stops drawing.
+
+    On a software renderer every frame redraws the whole window (10-15 ms of Mesa
+    llvmpipe), and a scan that arrives while one is being drawn waits for it
+    (`python -m bench.ui`). Kivy's list kept drawing after each scan: its default
+    bouncing scroll effect re-armed itself every frame while the rows were shorter
+    than the list (`effect_cls` is the plain `ScrollEffect` in basket.kv), and half a
+    second after each scroll its scroll bar fades for another half second. Here the bar
+    keeps its colour: it shows there is more to scroll, and it does not animate.
+    """
+
+    def _bind_inactive_bar_color(self, *_args: Any) -> None:
+        # Replaces Kivy 2.3's ScrollView method (scheduled by `update_from_scroll`),
+        # which starts the fade `Animation` of `_bar_color` to `bar_inactive_color`.
+        pass
 
 
 def line_detail(line: LineView, locale: str) -> str:
