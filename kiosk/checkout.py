@@ -11,6 +11,7 @@ A crash between any two steps leaves a journal that replays to a consistent stat
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -25,6 +26,7 @@ from kiosk.domain.pricing import (
     Member,
     PricedBasket,
     PricingContext,
+    PricingError,
     PromotionSet,
     price_basket,
 )
@@ -152,9 +154,14 @@ class Checkout:
         """Validate, journal, adopt, then run effects. Raises TransitionError if not allowed."""
         return self._dispatch_all((event,))
 
-    def _dispatch_all(self, events: Sequence[Event]) -> tuple[Effect, ...]:
+    def _dispatch_all(self, events: Sequence[Event], *, price: bool = False) -> tuple[Effect, ...]:
         """`dispatch` for events that belong together: every one is validated first, all are
-        journalled in one commit (all or none), then adopted and their effects run in order."""
+        journalled in one commit (all or none), then adopted and their effects run in order.
+
+        With `price`, the basket they lead to is priced while the commit waits for the
+        disk (`Journal.append_all(meanwhile=...)`), for a scan's priced basket to be ready
+        as soon as its event is durable; it is adopted only with the events.
+        """
         state = self._state
         entries: list[JournalEntry] = []
         effects_of: list[tuple[Effect, ...]] = []
@@ -170,9 +177,17 @@ class Checkout:
                 )
             )
             effects_of.append(effects)
-        seqs = self.journal.append_all(entries)
+        priced: list[PricedBasket] = []
+        after = state
+
+        def price_meanwhile() -> None:
+            # A basket that cannot be priced raises to whoever asks for it (`priced`).
+            with contextlib.suppress(PricingError):
+                priced.append(self._price(after))
+
+        seqs = self.journal.append_all(entries, meanwhile=price_meanwhile if price else None)
         self._state = state
-        self._priced = None
+        self._priced = priced[0] if priced else None
         for seq, entry, effects in zip(seqs, entries, effects_of, strict=True):
             if self._on_commit is not None:
                 self._on_commit(seq, entry.event, entry.state_after)
@@ -294,7 +309,7 @@ class Checkout:
         """The shopper's member id (from a member code or a phone lookup); opens the
         session if this is the shopper's first step."""
         opening = self._session_opening()
-        self._dispatch_all((*opening, MemberIdentified(self._clock(), member_id)))
+        self._dispatch_all((*opening, MemberIdentified(self._clock(), member_id)), price=True)
 
     def add_item(
         self,
@@ -307,7 +322,7 @@ class Checkout:
         opening = self._session_opening()
         line_id = self._new_id()
         added = ItemAdded(self._clock(), line_id, item, quantity, weight_g, label_price_minor)
-        self._dispatch_all((*opening, added))
+        self._dispatch_all((*opening, added), price=True)
         return line_id
 
     def void_line(self, line_id: str, attendant_id: str) -> None:
@@ -322,9 +337,10 @@ class Checkout:
 
     # ------------------------------------------------------------ pricing
 
-    def pricing_context(self, now: datetime) -> PricingContext:
+    def pricing_context(self, now: datetime, state: Transaction | None = None) -> PricingContext:
+        """How to price `state` (the current transaction's unless given) at `now`."""
         store = self.config.store
-        member_id = self._state.member_id
+        member_id = (state or self._state).member_id
         return PricingContext(
             now=now,
             currency=store.currency,
@@ -334,7 +350,8 @@ class Checkout:
             member=Member(member_id) if member_id else None,
         )
 
-    def basket_lines(self) -> list[BasketLine]:
+    def basket_lines(self, state: Transaction | None = None) -> list[BasketLine]:
+        """The active lines of `state` (the current transaction's unless given)."""
         return [
             BasketLine(
                 line_id=line.line_id,
@@ -343,7 +360,7 @@ class Checkout:
                 weight_g=line.weight_g,
                 label_price_minor=line.label_price_minor,
             )
-            for line in self._state.active_lines
+            for line in (state or self._state).active_lines
         ]
 
     def priced(self) -> PricedBasket:
@@ -351,9 +368,12 @@ class Checkout:
         if self._state.priced is not None:
             return self._state.priced
         if self._priced is None:
-            ctx = self.pricing_context(self._clock())
-            self._priced = price_basket(self.basket_lines(), self.promotions, ctx)
+            self._priced = self._price(self._state)
         return self._priced
+
+    def _price(self, state: Transaction) -> PricedBasket:
+        ctx = self.pricing_context(self._clock(), state)
+        return price_basket(self.basket_lines(state), self.promotions, ctx)
 
     # ------------------------------------------------------------ paying
 

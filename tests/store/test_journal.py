@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import random
 import sqlite3
+import threading
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -28,6 +29,7 @@ from kiosk.domain.transaction import (
     Transaction,
     reduce,
 )
+from kiosk.errors import JournalError
 from kiosk.store.journal import Journal, JournalEntry
 from tests.domain.test_transaction import priced
 
@@ -137,6 +139,69 @@ def test_events_appended_together_commit_once_and_restore_in_order(journal_path:
     assert reopened.restore().state == after
     assert [e.kind for _, e in reopened.events()] == ["session_started", "item_added"]
     reopened.close()
+
+
+def _opened() -> tuple[SessionStarted, Transaction]:
+    started = SessionStarted(T0, "tx1")
+    return started, reduce(INITIAL, started)[0]
+
+
+def test_work_given_to_a_commit_runs_here_while_another_thread_commits(
+    journal_path: Path,
+) -> None:
+    journal = Journal.open(journal_path)
+    committed_on: list[str] = []
+    journal._conn.set_trace_callback(  # where the COMMIT runs
+        lambda sql: (
+            committed_on.append(threading.current_thread().name) if sql == "COMMIT" else None
+        )
+    )
+    ran_on: list[str] = []
+    started, opened = _opened()
+    seqs = journal.append_all(
+        [JournalEntry(started, opened)],
+        meanwhile=lambda: ran_on.append(threading.current_thread().name),
+    )
+    assert seqs == [1]
+    assert ran_on == [threading.current_thread().name]
+    assert len(committed_on) == 1
+    assert committed_on[0] != ran_on[0]
+    journal.close()
+    assert Journal.open(journal_path).restore().state == opened
+
+
+def test_work_that_fails_during_a_commit_fails_after_the_events_are_recorded(
+    journal_path: Path,
+) -> None:
+    journal = Journal.open(journal_path)
+    started, opened = _opened()
+
+    def broken() -> None:
+        raise RuntimeError("pricing bug")
+
+    with pytest.raises(RuntimeError, match="pricing bug"):
+        journal.append_all([JournalEntry(started, opened)], meanwhile=broken)
+    assert journal.last_seq == 1  # committed, and counted: the next event is #2
+    added = ItemAdded(T0, "tx1-l0", milk(0))
+    assert journal.append(added, reduce(opened, added)[0]) == 2
+    journal.close()
+
+
+def test_a_commit_that_fails_on_the_commit_thread_appends_nothing(journal_path: Path) -> None:
+    journal = Journal.open(journal_path)
+    main = threading.current_thread()
+    # SQLite interrupts any statement run on another thread: the COMMIT fails there.
+    journal._conn.set_progress_handler(lambda: threading.current_thread() is not main, 1)
+    started, opened = _opened()
+    ran: list[bool] = []
+    with pytest.raises(JournalError, match="cannot append session_started #1"):
+        journal.append_all([JournalEntry(started, opened)], meanwhile=lambda: ran.append(True))
+    assert ran == [True]
+    assert journal.last_seq == 0
+    journal._conn.set_progress_handler(None, 1)
+    assert journal.append(started, opened) == 1
+    journal.close()
+    assert [seq for seq, _ in Journal.open(journal_path).events()] == [1]
 
 
 def test_a_batch_that_fails_midway_leaves_nothing_and_the_journal_writable(
