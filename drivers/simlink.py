@@ -13,12 +13,14 @@ until `plug()`.
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import select
 import shutil
 import socket
 import tempfile
 import threading
+import time
 import tty
 from types import TracebackType
 from typing import Protocol, Self
@@ -143,6 +145,9 @@ class PtyLink:
             shutil.rmtree(self._dir, ignore_errors=True)
 
 
+PLUG_RETRY_S = 2.0  # how long `TcpLink.plug` waits for the old listener to let go of the port
+
+
 class TcpLink:
     """A TCP listener on 127.0.0.1 that serves one client at a time.
 
@@ -243,14 +248,31 @@ class TcpLink:
                 client.shutdown(socket.SHUT_RDWR)
             client.close()
         if listener is not None:
+            with contextlib.suppress(OSError):
+                listener.shutdown(socket.SHUT_RDWR)  # wakes a select() waiting on it
             listener.close()
 
     def plug(self) -> None:
-        with self._lock:
-            if self._closed:
-                raise RuntimeError("link is closed")
-            if self._listener is None:
-                self._listener = self._listen(self.host, self.port)
+        """Listen again on the same port.
+
+        The old listener can outlive `unplug()` briefly: a simulator thread blocked in
+        select() on it holds the socket until that call returns, and until then the port
+        is still taken (EADDRINUSE). So binding is retried for up to `PLUG_RETRY_S`.
+        """
+        deadline = time.monotonic() + PLUG_RETRY_S
+        while True:
+            with self._lock:
+                if self._closed:
+                    raise RuntimeError("link is closed")
+                if self._listener is not None:
+                    return
+                try:
+                    self._listener = self._listen(self.host, self.port)
+                    return
+                except OSError as exc:
+                    if exc.errno != errno.EADDRINUSE or time.monotonic() >= deadline:
+                        raise
+            time.sleep(0.01)
 
     def close(self) -> None:
         with self._lock:

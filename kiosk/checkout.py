@@ -11,7 +11,6 @@ A crash between any two steps leaves a journal that replays to a consistent stat
 
 from __future__ import annotations
 
-import contextlib
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -26,7 +25,6 @@ from kiosk.domain.pricing import (
     Member,
     PricedBasket,
     PricingContext,
-    PricingError,
     PromotionSet,
     price_basket,
 )
@@ -63,6 +61,7 @@ from kiosk.domain.transaction import (
 from kiosk.errors import KioskError, UnknownItem
 from kiosk.logging_setup import mask
 from kiosk.payment.provider import PaymentOutcome, PaymentProvider, RefundProvider
+from kiosk.pricing_worker import PricingJob, PricingWorker
 from kiosk.store.catalogue import CatalogueStore
 from kiosk.store.journal import Journal, JournalEntry, Restored
 from kiosk.store.promotions_file import PromotionsFile
@@ -117,6 +116,7 @@ class Checkout:
         self._on_commit = on_commit
         self._state = Transaction()
         self._priced: PricedBasket | None = None
+        self._pricing = PricingWorker(f"pricing {config.kiosk_id}")
 
     # ------------------------------------------------------------ state
 
@@ -129,6 +129,7 @@ class Checkout:
         return self._clock()
 
     def close(self) -> None:
+        self._pricing.close()
         self.journal.close()
         self.catalogue.close()
         if self._on_close is not None:
@@ -158,9 +159,9 @@ class Checkout:
         """`dispatch` for events that belong together: every one is validated first, all are
         journalled in one commit (all or none), then adopted and their effects run in order.
 
-        With `price`, the basket they lead to is priced while the commit waits for the
-        disk (`Journal.append_all(meanwhile=...)`), for a scan's priced basket to be ready
-        as soon as its event is durable; it is adopted only with the events.
+        With `price`, the basket they lead to is priced on the pricing worker while the
+        commit waits for the disk (`kiosk.pricing_worker`), for a scan's priced basket to
+        be ready as soon as its event is durable; it is adopted only with the events.
         """
         state = self._state
         entries: list[JournalEntry] = []
@@ -177,17 +178,26 @@ class Checkout:
                 )
             )
             effects_of.append(effects)
-        priced: list[PricedBasket] = []
-        after = state
+        job: PricingJob | None = None
+        submitted = False
+        if price:
+            after = state
+            job = PricingJob(lambda: self._price(after))
 
-        def price_meanwhile() -> None:
-            # A basket that cannot be priced raises to whoever asks for it (`priced`).
-            with contextlib.suppress(PricingError):
-                priced.append(self._price(after))
+            def start_pricing() -> None:
+                nonlocal submitted
+                self._pricing.submit(job)
+                submitted = True
 
-        seqs = self.journal.append_all(entries, meanwhile=price_meanwhile if price else None)
+        try:
+            seqs = self.journal.append_all(
+                entries, before_commit=start_pricing if job is not None else None
+            )
+        finally:
+            # Never leave a job running: the next pricing (here or there) must not overlap it.
+            priced = job.wait() if job is not None and submitted else None
         self._state = state
-        self._priced = priced[0] if priced else None
+        self._priced = priced
         for seq, entry, effects in zip(seqs, entries, effects_of, strict=True):
             if self._on_commit is not None:
                 self._on_commit(seq, entry.event, entry.state_after)

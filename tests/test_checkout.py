@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gc
 import itertools
+import threading
 from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
@@ -14,7 +15,9 @@ from kiosk.app import YOUNG_GC_THRESHOLD, demo_file, open_checkout, seed_demo_st
 from kiosk.checkout import Checkout
 from kiosk.config import KioskConfig
 from kiosk.domain.barcodes import variable_measure_label
-from kiosk.domain.transaction import AttendantReason, Status
+from kiosk.domain.catalogue import Item, Unit
+from kiosk.domain.pricing import PricedBasket, PricingError, price_basket
+from kiosk.domain.transaction import AttendantReason, Status, Transaction
 from kiosk.payment.stub import StubPaymentProvider
 from kiosk.store.catalogue_import import import_catalogue
 from kiosk.store.promotions_file import load_promotion_file
@@ -213,3 +216,47 @@ def test_opening_a_lane_parks_start_up_objects_and_spaces_out_young_collections(
         assert gc.get_threshold()[0] == YOUNG_GC_THRESHOLD
     finally:
         lane.close()
+
+
+def test_a_scans_basket_is_priced_on_the_pricing_thread_during_the_commit(
+    checkout: Checkout,
+) -> None:
+    priced_on: list[str] = []
+    price = checkout._price
+
+    def spy(state: Transaction) -> PricedBasket:
+        priced_on.append(threading.current_thread().name)
+        return price(state)
+
+    checkout._price = spy  # type: ignore[method-assign]
+    for code in (MILK, MILK, MILK, TOAST):
+        assert checkout.scan(code).status == "added"
+    assert len(priced_on) == 4
+    assert all(name.startswith("pricing") for name in priced_on)
+    assert threading.current_thread().name not in priced_on
+    priced = checkout.priced()  # the worker's basket, adopted with the event
+    assert len(priced_on) == 4
+    fresh = price_basket(
+        checkout.basket_lines(), checkout.promotions, checkout.pricing_context(NOW)
+    )
+    assert priced == fresh
+    assert priced.total_minor == 2 * 350 + 1290
+
+
+def test_a_basket_that_cannot_be_priced_is_still_journalled_and_raises_when_asked(
+    checkout: Checkout,
+) -> None:
+    no_rate = Item(
+        item_id="X-NO-TAX",
+        names={"zh_CN": "无税率", "en": "No tax rate"},
+        price_minor=100,
+        currency="CNY",
+        tax_class="no-such-class",
+        unit=Unit.EACH,
+        department="misc",
+    )
+    checkout.add_item(no_rate)
+    assert [line.item.item_id for line in checkout.state.lines] == ["X-NO-TAX"]
+    assert [e.kind for _, e in checkout.journal.events()][-1] == "item_added"
+    with pytest.raises(PricingError, match="no-such-class"):
+        checkout.priced()

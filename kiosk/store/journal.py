@@ -19,9 +19,7 @@ from __future__ import annotations
 import json
 import logging
 import os
-import queue
 import sqlite3
-import threading
 import zlib
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
@@ -149,68 +147,6 @@ def decode_event(kind: str, body: str) -> Event:
         raise CodecError(f"event body is not JSON: {exc}") from None
 
 
-class _Committer:
-    """Runs a journal's COMMIT on a thread of its own, so that its owner can work
-    meanwhile: the commit's fsync (synchronous=FULL) and the work overlap.
-
-    Why a thread: SQLite's sqlite3 module lets other Python threads run while a
-    statement waits for the disk, so pricing the basket on the owner thread goes on
-    during the fsync instead of after it (`python -m bench.checkout`: the p99 of a scan
-    was the slowest fsyncs plus pricing a full basket). The owner waits until the
-    COMMIT has started and until it has ended; between the two it does not touch the
-    connection, so the connection is only ever used by one thread at a time.
-    """
-
-    def __init__(self, conn: sqlite3.Connection, path: Path) -> None:
-        self._conn = conn
-        self._jobs: queue.SimpleQueue[_CommitJob | None] = queue.SimpleQueue()
-        self._thread = threading.Thread(
-            target=self._run, name=f"journal-commit {path.name}", daemon=True
-        )
-        self._thread.start()
-
-    def commit(self, meanwhile: Callable[[], None]) -> BaseException | None:
-        """COMMIT, running `meanwhile` here; raises the COMMIT's error, and returns
-        `meanwhile`'s (for the caller to raise once it has recorded the commit)."""
-        job = _CommitJob()
-        self._jobs.put(job)
-        # Until the COMMIT has started (and let go of the GIL in SQLite), the committer
-        # thread needs the GIL, which `meanwhile` would hold for up to a switch interval.
-        job.started.wait()
-        failure: BaseException | None = None
-        try:
-            meanwhile()
-        except BaseException as exc:  # handed back to the caller
-            failure = exc
-        job.done.wait()
-        if job.error is not None:
-            raise job.error
-        return failure
-
-    def stop(self) -> None:
-        self._jobs.put(None)
-        self._thread.join()
-
-    def _run(self) -> None:
-        while (job := self._jobs.get()) is not None:
-            job.started.set()
-            try:
-                self._conn.execute("COMMIT")
-            except sqlite3.Error as exc:
-                job.error = exc
-            finally:
-                job.done.set()
-
-
-class _CommitJob:
-    __slots__ = ("done", "error", "started")
-
-    def __init__(self) -> None:
-        self.started = threading.Event()
-        self.done = threading.Event()
-        self.error: sqlite3.Error | None = None
-
-
 class Journal:
     """The kiosk's single writer of events. Not thread-safe: one owner thread."""
 
@@ -220,7 +156,6 @@ class Journal:
         self._salvaged_from = salvaged_from
         row = conn.execute("SELECT COALESCE(MAX(seq), 0) FROM journal").fetchone()
         self._last_seq: int = row[0]
-        self._committer: _Committer | None = None
 
     @classmethod
     def open(cls, path: Path) -> Journal:
@@ -236,8 +171,7 @@ class Journal:
 
     @staticmethod
     def _open_checked(path: Path) -> sqlite3.Connection:
-        # The committer thread runs COMMIT on it (one thread at a time: see _Committer).
-        conn = connect(path, check_same_thread=False)
+        conn = connect(path)
         try:
             migrate(conn, SCHEMA, name="journal")
             problem = conn.execute("PRAGMA quick_check").fetchone()[0]
@@ -249,9 +183,6 @@ class Journal:
         return conn
 
     def close(self) -> None:
-        if self._committer is not None:
-            self._committer.stop()
-            self._committer = None
         self._conn.close()
 
     @property
@@ -274,7 +205,10 @@ class Journal:
         return self.append_all((JournalEntry(event, state_after, sale, refund),))[-1]
 
     def append_all(
-        self, entries: Sequence[JournalEntry], *, meanwhile: Callable[[], None] | None = None
+        self,
+        entries: Sequence[JournalEntry],
+        *,
+        before_commit: Callable[[], None] | None = None,
     ) -> list[int]:
         """Durably append several events in one SQLite transaction: all of them or none.
 
@@ -282,26 +216,22 @@ class Journal:
         that they cost one commit (one fsync) and a crash never leaves half of them.
         Returns their sequence numbers once committed.
 
-        `meanwhile` runs on this thread while the commit waits for the disk (see
-        `_Committer`); it must not use the journal. It runs whether or not the commit
-        succeeds, and its exceptions are raised after the commit has ended.
+        `before_commit` is called just before the COMMIT, once the events are written but
+        not yet durable: to start work on another thread that overlaps the COMMIT's wait
+        for the disk (SQLite lets other Python threads run meanwhile). It must not raise.
         """
         if not entries:
             raise ValueError("append_all needs at least one event")
         first = self._last_seq + 1
         conn = self._conn
         seq = first
-        failure: BaseException | None = None
         try:
             conn.execute("BEGIN IMMEDIATE")
             for seq, entry in enumerate(entries, start=first):
                 self._insert(seq, entry)
-            if meanwhile is None:
-                conn.execute("COMMIT")
-            else:
-                if self._committer is None:
-                    self._committer = _Committer(conn, self.path)
-                failure = self._committer.commit(meanwhile)
+            if before_commit is not None:
+                before_commit()
+            conn.execute("COMMIT")
         except sqlite3.Error as exc:
             if conn.in_transaction:
                 conn.execute("ROLLBACK")
@@ -313,8 +243,6 @@ class Journal:
                 conn.execute("ROLLBACK")
             raise
         self._last_seq = seq
-        if failure is not None:
-            raise failure
         return list(range(first, seq + 1))
 
     def _insert(self, seq: int, entry: JournalEntry) -> None:

@@ -39,22 +39,16 @@ class DatabaseError(KioskError, sqlite3.DatabaseError):
     """
 
 
-def connect(
-    path: Path, *, readonly: bool = False, check_same_thread: bool = True
-) -> sqlite3.Connection:
+def connect(path: Path, *, readonly: bool = False) -> sqlite3.Connection:
     """Open `path` in WAL mode with synchronous=FULL, foreign keys and a busy timeout.
 
     Read-write connections create the file if needed and switch it to WAL. A read-only
     connection (`readonly=True`) requires an existing file and leaves its journal mode
     alone; any write through it fails. The connection is in autocommit mode.
-    `check_same_thread=False` lets another thread use it, for a caller that makes sure
-    two threads never use it at once.
     """
     uri = path.resolve().as_uri() + ("?mode=ro" if readonly else "?mode=rwc")
     try:
-        conn = sqlite3.connect(
-            uri, uri=True, isolation_level=None, check_same_thread=check_same_thread
-        )
+        conn = sqlite3.connect(uri, uri=True, isolation_level=None)
     except sqlite3.Error as exc:
         what = "read" if readonly else "open or create"
         raise DatabaseError(f"cannot {what} SQLite database {path}: {exc}") from exc

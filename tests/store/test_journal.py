@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import random
 import sqlite3
-import threading
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -146,57 +145,32 @@ def _opened() -> tuple[SessionStarted, Transaction]:
     return started, reduce(INITIAL, started)[0]
 
 
-def test_work_given_to_a_commit_runs_here_while_another_thread_commits(
+def test_the_hook_before_commit_runs_once_the_events_are_written_and_not_yet_durable(
     journal_path: Path,
 ) -> None:
     journal = Journal.open(journal_path)
-    committed_on: list[str] = []
-    journal._conn.set_trace_callback(  # where the COMMIT runs
-        lambda sql: (
-            committed_on.append(threading.current_thread().name) if sql == "COMMIT" else None
-        )
-    )
-    ran_on: list[str] = []
+    trail: list[str] = []
+    journal._conn.set_trace_callback(lambda sql: trail.append(sql.split()[0]))
     started, opened = _opened()
     seqs = journal.append_all(
-        [JournalEntry(started, opened)],
-        meanwhile=lambda: ran_on.append(threading.current_thread().name),
+        [JournalEntry(started, opened)], before_commit=lambda: trail.append("hook")
     )
     assert seqs == [1]
-    assert ran_on == [threading.current_thread().name]
-    assert len(committed_on) == 1
-    assert committed_on[0] != ran_on[0]
+    assert trail == ["BEGIN", "INSERT", "hook", "COMMIT"]
     journal.close()
     assert Journal.open(journal_path).restore().state == opened
 
 
-def test_work_that_fails_during_a_commit_fails_after_the_events_are_recorded(
-    journal_path: Path,
-) -> None:
+def test_a_commit_that_fails_after_the_hook_appends_nothing(journal_path: Path) -> None:
     journal = Journal.open(journal_path)
+    interrupt: list[bool] = []
+    # SQLite interrupts the first statement after the hook, the COMMIT (not the ROLLBACK).
+    journal._conn.set_progress_handler(lambda: interrupt.pop() if interrupt else False, 1)
     started, opened = _opened()
-
-    def broken() -> None:
-        raise RuntimeError("pricing bug")
-
-    with pytest.raises(RuntimeError, match="pricing bug"):
-        journal.append_all([JournalEntry(started, opened)], meanwhile=broken)
-    assert journal.last_seq == 1  # committed, and counted: the next event is #2
-    added = ItemAdded(T0, "tx1-l0", milk(0))
-    assert journal.append(added, reduce(opened, added)[0]) == 2
-    journal.close()
-
-
-def test_a_commit_that_fails_on_the_commit_thread_appends_nothing(journal_path: Path) -> None:
-    journal = Journal.open(journal_path)
-    main = threading.current_thread()
-    # SQLite interrupts any statement run on another thread: the COMMIT fails there.
-    journal._conn.set_progress_handler(lambda: threading.current_thread() is not main, 1)
-    started, opened = _opened()
-    ran: list[bool] = []
     with pytest.raises(JournalError, match="cannot append session_started #1"):
-        journal.append_all([JournalEntry(started, opened)], meanwhile=lambda: ran.append(True))
-    assert ran == [True]
+        journal.append_all(
+            [JournalEntry(started, opened)], before_commit=lambda: interrupt.append(True)
+        )
     assert journal.last_seq == 0
     journal._conn.set_progress_handler(None, 1)
     assert journal.append(started, opened) == 1
