@@ -14,7 +14,7 @@ import enum
 import functools
 import types
 import typing
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import date, datetime
 from fractions import Fraction
 from typing import Any, TypeVar
@@ -30,22 +30,63 @@ class CodecError(KioskError):
 
 def to_jsonable(value: object) -> Any:
     """Turn a domain value into plain JSON types (dict, list, str, int, bool, None)."""
-    if value is None or isinstance(value, bool | int | str):
-        return value
-    if isinstance(value, enum.Enum):
-        return value.value
-    if isinstance(value, datetime | date):
-        return value.isoformat()
-    if isinstance(value, Fraction):
-        return f"{value.numerator}/{value.denominator}"
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {f.name: to_jsonable(getattr(value, f.name)) for f in _fields(type(value))}
-    if isinstance(value, Mapping):
-        return {str(k): to_jsonable(v) for k, v in value.items()}
-    if isinstance(value, tuple | list | frozenset | set):
-        items = sorted(value) if isinstance(value, frozenset | set) else value
-        return [to_jsonable(v) for v in items]
-    raise CodecError(f"cannot encode {type(value).__name__} to JSON")
+    encode = _ENCODERS.get(type(value))
+    if encode is None:
+        encode = _ENCODERS[type(value)] = _encoder_for(type(value))
+    return encode(value)
+
+
+# One encoder per concrete type, worked out on first sight: the journal encodes an event
+# on every scan, and walking the isinstance chain (an ABC check for Mapping among them)
+# for each of an event's ~30 values was most of the cost of appending it.
+_ENCODERS: dict[type, Callable[[Any], Any]] = {}
+
+
+def _encoder_for(cls: type) -> Callable[[Any], Any]:
+    # The order of the checks is the order of the rules: bool/int/str subclasses (IntEnum,
+    # StrEnum) stay as they are, like plain values.
+    if cls is type(None) or issubclass(cls, bool | int | str):
+        return _as_is
+    if issubclass(cls, enum.Enum):
+        return _enum_value
+    if issubclass(cls, datetime | date):
+        return _isoformat
+    if issubclass(cls, Fraction):
+        return _fraction
+    if dataclasses.is_dataclass(cls):
+        names = tuple(f.name for f in _fields(cls))
+        return lambda value: {name: to_jsonable(getattr(value, name)) for name in names}
+    if issubclass(cls, Mapping):
+        return _mapping
+    if issubclass(cls, frozenset | set):
+        return lambda value: [to_jsonable(v) for v in sorted(value)]
+    if issubclass(cls, tuple | list):
+        return lambda value: [to_jsonable(v) for v in value]
+    return functools.partial(_cannot_encode, cls.__name__)
+
+
+def _as_is(value: Any) -> Any:
+    return value
+
+
+def _enum_value(value: enum.Enum) -> Any:
+    return value.value
+
+
+def _isoformat(value: date) -> str:
+    return value.isoformat()
+
+
+def _fraction(value: Fraction) -> str:
+    return f"{value.numerator}/{value.denominator}"
+
+
+def _mapping(value: Mapping[Any, Any]) -> dict[str, Any]:
+    return {str(k): to_jsonable(v) for k, v in value.items()}
+
+
+def _cannot_encode(name: str, _value: Any) -> Any:
+    raise CodecError(f"cannot encode {name} to JSON")
 
 
 def from_jsonable(tp: type[T], data: Any) -> T:
