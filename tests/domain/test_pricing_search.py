@@ -37,9 +37,9 @@ from kiosk.domain.pricing.apply import Evaluator
 from kiosk.domain.pricing.components import Budget, Resolver
 from kiosk.domain.pricing.conflicts import Bounds, apply_order, decisions, effective
 from kiosk.domain.pricing.coupons import check_coupons, member_qualifies
-from kiosk.domain.pricing.eligibility import eligible_lines
+from kiosk.domain.pricing.engine import eligibility
 from kiosk.domain.pricing.explain import make_discount, make_line
-from kiosk.domain.pricing.lines import PreparedLine, prepare
+from kiosk.domain.pricing.lines import PreparedLine
 from kiosk.domain.pricing.model import TaxLine
 from kiosk.domain.pricing.tax import tax_breakdown
 
@@ -81,17 +81,7 @@ def evaluation(
     lines: list[BasketLine], promotions: PromotionSet, context: PricingContext
 ) -> tuple[Evaluator, Bounds, list[int]]:
     """The evaluator, bounds and application order `price_basket` works with."""
-    prepared = prepare(lines, context)
-    wall = context.now.replace(tzinfo=None)
-    coupons = check_coupons(
-        context.coupons,
-        redeemed=context.redeemed_coupons,
-        promotions=promotions,
-        wall=wall,
-        member=context.member,
-        subtotal=sum(p.base for p in prepared),
-    )
-    eligible = eligible_lines(prepared, promotions, context, wall, coupons)
+    prepared, _subtotal, _coupons, eligible = eligibility(lines, promotions, context)
     rules = promotions.rules
     ev = Evaluator(prepared, rules, eligible, context.rounding)
     bounds = Bounds(ev)
@@ -239,17 +229,7 @@ def test_candidate_rules_worked_out_per_item_are_those_of_each_line(
         member=Member("m") if member else None,
         coupons=tuple(f"C{k}" for k in range(n_rules) if rng.random() < 0.5),
     )
-    prepared = prepare(basket, context)
-    wall = context.now.replace(tzinfo=None)
-    coupons = check_coupons(
-        context.coupons,
-        redeemed=context.redeemed_coupons,
-        promotions=promotions,
-        wall=wall,
-        member=context.member,
-        subtotal=sum(p.base for p in prepared),
-    )
-    found = eligible_lines(prepared, promotions, context, wall, coupons)
+    prepared, _subtotal, _coupons, found = eligibility(basket, promotions, context)
     assert found == reference_eligible(prepared, promotions, context)
 
 

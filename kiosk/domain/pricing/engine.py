@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from fractions import Fraction
+from typing import NamedTuple
 
 from kiosk.domain.money import MoneyError, currency
 from kiosk.domain.pricing.apply import Evaluator, Work
@@ -11,7 +12,7 @@ from kiosk.domain.pricing.conflicts import Bounds, apply_order, effective
 from kiosk.domain.pricing.coupons import CouponCheck, check_coupons
 from kiosk.domain.pricing.eligibility import eligible_lines
 from kiosk.domain.pricing.explain import Explainer
-from kiosk.domain.pricing.lines import prepare
+from kiosk.domain.pricing.lines import PreparedLine, prepare
 from kiosk.domain.pricing.model import (
     BasketLine,
     CouponRejection,
@@ -37,18 +38,7 @@ def price_basket(
     item in another currency, a tax class without a rate, a weighed item without weight.
     """
     _check_context(promotions, ctx)
-    prepared = prepare(lines, ctx)
-    wall = ctx.now.replace(tzinfo=None)
-    subtotal = sum(p.base for p in prepared)
-    coupons = check_coupons(
-        ctx.coupons,
-        redeemed=ctx.redeemed_coupons,
-        promotions=promotions,
-        wall=wall,
-        member=ctx.member,
-        subtotal=subtotal,
-    )
-    eligible = eligible_lines(prepared, promotions, ctx, wall, coupons)
+    prepared, subtotal, coupons, eligible = eligibility(lines, promotions, ctx)
     rules = promotions.rules
     applicable = [r for r in sorted(eligible) if not rules[r].is_points]
     ev = Evaluator(prepared, rules, eligible, ctx.rounding)
@@ -81,6 +71,35 @@ def price_basket(
         points_promotions=tuple(rules[r].rule_id for r in sorted(points_rules)),
         coupons_applied=tuple(applied),
         coupons_rejected=tuple(rejected),
+    )
+
+
+class Eligibility(NamedTuple):
+    """The basket prepared for pricing, and which rules may apply to which of its lines."""
+
+    prepared: list[PreparedLine]
+    subtotal: int
+    coupons: CouponCheck
+    eligible: dict[int, tuple[int, ...]]  # rule rank -> the lines it may apply to
+
+
+def eligibility(
+    lines: Sequence[BasketLine], promotions: PromotionSet, ctx: PricingContext
+) -> Eligibility:
+    """The first stage of `price_basket`: lines prepared, coupons checked, eligibility."""
+    prepared = prepare(lines, ctx)
+    wall = ctx.now.replace(tzinfo=None)
+    subtotal = sum(p.base for p in prepared)
+    coupons = check_coupons(
+        ctx.coupons,
+        redeemed=ctx.redeemed_coupons,
+        promotions=promotions,
+        wall=wall,
+        member=ctx.member,
+        subtotal=subtotal,
+    )
+    return Eligibility(
+        prepared, subtotal, coupons, eligible_lines(prepared, promotions, ctx, wall, coupons)
     )
 
 
