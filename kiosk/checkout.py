@@ -11,6 +11,7 @@ A crash between any two steps leaves a journal that replays to a consistent stat
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -178,24 +179,14 @@ class Checkout:
                 )
             )
             effects_of.append(effects)
-        job: PricingJob | None = None
-        submitted = False
-        if price:
-            after = state
-            job = PricingJob(lambda: self._price(after))
-
-            def start_pricing() -> None:
-                nonlocal submitted
-                self._pricing.submit(job)
-                submitted = True
-
+        after = state
+        job = PricingJob(lambda: self._price(after)) if price else None
+        hand_over = None if job is None else functools.partial(self._pricing.submit, job)
         try:
-            seqs = self.journal.append_all(
-                entries, before_commit=start_pricing if job is not None else None
-            )
+            seqs = self.journal.append_all(entries, before_commit=hand_over)
         finally:
             # Never leave a job running: the next pricing (here or there) must not overlap it.
-            priced = job.wait() if job is not None and submitted else None
+            priced = job.wait() if job is not None else None
         self._state = state
         self._priced = priced
         for seq, entry, effects in zip(seqs, entries, effects_of, strict=True):
@@ -350,7 +341,7 @@ class Checkout:
     def pricing_context(self, now: datetime, state: Transaction | None = None) -> PricingContext:
         """How to price `state` (the current transaction's unless given) at `now`."""
         store = self.config.store
-        member_id = (state or self._state).member_id
+        member_id = (self._state if state is None else state).member_id
         return PricingContext(
             now=now,
             currency=store.currency,
@@ -370,7 +361,7 @@ class Checkout:
                 weight_g=line.weight_g,
                 label_price_minor=line.label_price_minor,
             )
-            for line in (state or self._state).active_lines
+            for line in (self._state if state is None else state).active_lines
         ]
 
     def priced(self) -> PricedBasket:

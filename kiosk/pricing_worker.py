@@ -26,14 +26,16 @@ log = logging.getLogger(__name__)
 
 class PricingJob:
     """One basket to price; `wait()` returns its priced basket, or None if pricing failed
-    (the caller prices again on its own thread, where the error is raised and seen)."""
+    or the job was never submitted (the caller then prices on its own thread, where an
+    error is raised and seen)."""
 
-    __slots__ = ("_done", "_price", "_result")
+    __slots__ = ("_done", "_price", "_result", "submitted")
 
     def __init__(self, price: Callable[[], PricedBasket]) -> None:
         self._price = price
         self._done = threading.Event()
         self._result: PricedBasket | None = None
+        self.submitted = False
 
     def run(self) -> None:
         try:
@@ -45,6 +47,8 @@ class PricingJob:
             self._done.set()
 
     def wait(self) -> PricedBasket | None:
+        if not self.submitted:
+            return None
         self._done.wait()
         return self._result
 
@@ -61,6 +65,7 @@ class PricingWorker:
         if self._thread is None:
             self._thread = threading.Thread(target=self._run, name=self._name, daemon=True)
             self._thread.start()
+        job.submitted = True
         self._jobs.put(job)
 
     def close(self) -> None:
