@@ -46,6 +46,11 @@ store's installer does, so the kiosk processes start on an existing store. Measu
   `[payment]` section naming their URLs and a credentials file, as a store kiosk
   reaches its terminal and provider (the real clients, every protocol byte). Everything
   the kiosk process maps counts, the GL driver included.
+- rss_reference_mb, rss_over_reference_mb: the same stack with no kiosk (a fresh
+  process on the same Python, Kivy, SDL driver, GL driver, display and CJK font showing
+  a window of 10 labels and 10 buttons for 30 frames) and what the kiosk adds to it.
+  The GL driver's part differs most between machines (llvmpipe's here, a GPU driver's on
+  a kiosk), so the kiosk's own memory is best read as the difference.
 """
 
 from __future__ import annotations
@@ -568,6 +573,60 @@ def gl_driver_rss_bytes() -> int:
     return total
 
 
+# The reference app: the smallest Kivy touch UI on the same stack, so `rss_mb` can be
+# read against what this machine's Python, Kivy, SDL, GL driver and CJK font cost with
+# no kiosk at all (the guide's "reference measured in the same run").
+REFERENCE_ROWS = 10
+REFERENCE_FRAMES = 30
+REFERENCE_RSS = "bench-ui-reference-rss "
+
+
+def reference_rss(display: str, *, timeout_s: float = 120.0) -> dict[str, float]:
+    """RSS of the reference app, run in a fresh child process like the kiosk's cold start."""
+    env = dict(os.environ, SDL_VIDEODRIVER="offscreen")
+    cmd = [sys.executable, "-m", "bench.ui", "--child-reference", "--display", display]
+    proc = subprocess.run(  # noqa: PLW1510 - the exit status is checked below, with output
+        cmd, cwd=ROOT, env=env, stdin=subprocess.DEVNULL, capture_output=True, timeout=timeout_s
+    )
+    for line in proc.stdout.decode("utf-8", "replace").splitlines():
+        if line.startswith(REFERENCE_RSS) and proc.returncode == 0:
+            figures: dict[str, float] = json.loads(line[len(REFERENCE_RSS) :])
+            return figures
+    raise BenchError(
+        f"reference app exited {proc.returncode} without its RSS:"
+        f" {proc.stderr.decode('utf-8', 'replace')[-2000:]}"
+    )
+
+
+def _reference_child(display: str) -> int:
+    """The child: a window of labels (Chinese and Latin, in the kiosk's CJK font) and
+    buttons, drawn for a number of frames; prints its settled RSS and exits."""
+    from kiosk.ui.fonts import find_cjk_font  # noqa: PLC0415
+
+    with tempfile.TemporaryDirectory(prefix="bench-ui-ref-") as home:
+        prepare_kivy(headless=True, profile=DisplayProfile.parse(display), home=Path(home))
+        from kivy.base import EventLoop  # noqa: PLC0415 - after prepare_kivy
+        from kivy.core.text import DEFAULT_FONT, LabelBase  # noqa: PLC0415
+        from kivy.uix.boxlayout import BoxLayout  # noqa: PLC0415
+        from kivy.uix.button import Button  # noqa: PLC0415
+        from kivy.uix.label import Label  # noqa: PLC0415
+
+        LabelBase.register(DEFAULT_FONT, str(find_cjk_font()))
+        EventLoop.ensure_window()
+        window = EventLoop.window
+        assert window is not None
+        column = BoxLayout(orientation="vertical")
+        for i in range(REFERENCE_ROWS):
+            column.add_widget(Label(text=f"苹果 Apple {i}  ¥{i}.99", font_size=18 + i))
+            column.add_widget(Button(text=f"付款 Pay {i}"))
+        window.add_widget(column)
+        for _ in range(REFERENCE_FRAMES):
+            EventLoop.idle()
+        figures = {"rss_mb": _mb(_settled_rss()), "gl_driver_libs_mb": _mb(gl_driver_rss_bytes())}
+        print(REFERENCE_RSS + json.dumps(figures), flush=True)
+    return 0
+
+
 def _settled_rss() -> int:
     gc.collect()
     return rss_bytes()
@@ -656,6 +715,7 @@ def run_bench(
         tmp = Path(tmp_name)
         store = seed_store(tmp / "seeded")
         result.update(cold_start(cold_runs, display, store))
+        reference = reference_rss(display)
         stages = {"python_and_bench": _mb(_settled_rss())}
         prepare_kivy(headless=True, profile=profile, home=tmp / "kivy")
         from kivy.base import EventLoop  # noqa: PLC0415 - after prepare_kivy
@@ -674,6 +734,9 @@ def run_bench(
         finally:
             kiosk.close()
         result["rss_stages_mb"] = stages
+        result["rss_reference_mb"] = reference["rss_mb"]
+        result["rss_reference_gl_driver_libs_mb"] = reference["gl_driver_libs_mb"]
+        result["rss_over_reference_mb"] = round(result["rss_mb"] - reference["rss_mb"], 1)
         kiosk = BenchKiosk(_copy_store(store, tmp / "scans"), profile).start()
         try:
             result.update(scan_to_line_drawn(kiosk, scans, basket_size))
@@ -696,10 +759,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--child-cold-start", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--child-limit", type=float, default=30.0, help=argparse.SUPPRESS)
     parser.add_argument("--child-seed", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--child-reference", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--child-simulators", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.child_simulators is not None:
         return _simulators_child(args.child_simulators)
+    if args.child_reference:
+        return _reference_child(args.display)
     if args.child_seed is not None:
         return _seed_child(args.child_seed)
     if args.child_cold_start is not None:

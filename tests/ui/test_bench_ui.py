@@ -39,6 +39,10 @@ def test_tiny_run_reports_every_key_with_sane_types(kivy_window: None) -> None:
     assert result["receipts_printed"] == 4  # every transaction was paid and printed
     assert result["rss_growth_500_tx_pct"] is None  # not a 500-transaction run
     assert result["rss_mb"] > 0
+    # The reference app ran in its own process on the same GL driver and font.
+    reference = result["rss_reference_mb"]
+    assert reference > 0
+    assert result["rss_over_reference_mb"] == round(result["rss_mb"] - reference, 1)
     assert result["gl_renderer"]
 
 

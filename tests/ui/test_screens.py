@@ -89,6 +89,35 @@ def test_screenshots_of_every_screen_in_both_languages(kivy_window: None, tmp_pa
         assert ImageChops.difference(zh_image, en_image).getbbox() is not None, zh.name
 
 
+def test_occasional_screens_are_built_when_shown_and_dropped_when_left(
+    kivy_window: None, tmp_path: Path
+) -> None:
+    from kiosk.ui.root import KEPT_SCREENS  # noqa: PLC0415
+
+    kiosk = Kiosk(tmp_path / "store", SMALL).start()
+    try:
+        ui = kiosk.ui
+        root = ui.root
+        assert root is not None
+        assert root.built_screens() == ["attract"]  # nothing else built at start
+        ui.tap_id("start")
+        ui.tap_id("produce")
+        produce = ui.screen()
+        assert "produce" in root.built_screens()
+        ui.tap_id("back")
+        ui.frames(3)
+        assert ui.snap.screen.value == "basket"
+        assert root.built_screens() == ["attract", "basket"]  # produce dropped, basket kept
+        ui.tap_id("produce")  # built anew, and works as the first time
+        assert ui.screen() is not produce
+        assert any("香蕉" in getattr(w, "text", "") for w in ui.visible_widgets())
+        ui.tap_id("back")
+        ui.frames(3)
+        assert {s.value for s in KEPT_SCREENS} >= set(root.built_screens())
+    finally:
+        kiosk.close()
+
+
 def test_both_catalogues_have_the_same_keys() -> None:
     zh = json.loads((UI / "i18n" / "zh_CN.json").read_text("utf-8"))
     en = json.loads((UI / "i18n" / "en.json").read_text("utf-8"))
