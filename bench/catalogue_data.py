@@ -16,7 +16,7 @@ import random
 import sys
 from pathlib import Path
 
-from kiosk.store.catalogue_import import CSV_COLUMNS
+from kiosk.store.catalogue_rows import CSV_COLUMNS
 
 # GS1 China prefix 690 for first GTINs, 699 for second ones: the two ranges never meet.
 _FIRST_PREFIX = "690"

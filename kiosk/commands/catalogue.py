@@ -23,7 +23,8 @@ from typing import Any
 from kiosk.domain.catalogue import LOCALES, Item, Unit
 from kiosk.domain.money import Money
 from kiosk.store.catalogue import CatalogueStore
-from kiosk.store.catalogue_import import ImportReport, import_catalogue, item_to_json
+from kiosk.store.catalogue_import import ImportReport, import_catalogue
+from kiosk.store.catalogue_rows import item_to_json
 
 DEMO_CATALOGUE = "demo_catalogue.csv"
 

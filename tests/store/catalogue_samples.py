@@ -9,7 +9,7 @@ from pathlib import Path
 
 from biip.checksums import gs1_standard_check_digit
 
-from kiosk.store.catalogue_import import CSV_COLUMNS
+from kiosk.store.catalogue_rows import CSV_COLUMNS
 
 
 def gtin(body: str) -> str:

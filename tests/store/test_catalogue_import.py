@@ -12,11 +12,8 @@ import pytest
 
 from kiosk.domain.catalogue import AgeLimit, Unit
 from kiosk.store.catalogue import CatalogueStore
-from kiosk.store.catalogue_import import (
-    CatalogueImportError,
-    ImportProblem,
-    import_catalogue,
-)
+from kiosk.store.catalogue_import import import_catalogue
+from kiosk.store.catalogue_rows import CatalogueImportError, ImportProblem
 
 from .catalogue_samples import (
     BEER,

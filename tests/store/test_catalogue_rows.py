@@ -11,7 +11,7 @@ from pypinyin import Style, lazy_pinyin
 
 from kiosk.domain.catalogue import LOCALES, AgeLimit, Item, Unit
 from kiosk.store.catalogue import _PinyinInitials
-from kiosk.store.catalogue_import import (
+from kiosk.store.catalogue_rows import (
     CSV_COLUMNS,
     MAX_PRICE_MINOR,
     CatalogueImportError,
