@@ -466,7 +466,11 @@ def test_payment_unresolved_at_power_cut_is_resolved_before_the_next_shopper(
 
 def test_actions_return_at_once_while_the_worker_is_busy(harness: Harness) -> None:
     gate = threading.Event()
-    harness.lane._actions.put(("block", gate.wait))  # the worker is stuck in a slow call
+
+    def block() -> None:
+        gate.wait()
+
+    harness.lane._actions.put(("block", block))  # the worker is stuck in a slow call
     harness.lane.scan(MILK)  # the caller (UI thread) is not held up
     harness.lane.set_locale("en")
     gate.set()

@@ -12,7 +12,7 @@ from collections.abc import Iterator
 import pytest
 
 from drivers.scale.sim import ScaleModel, SicsSimulator, Toledo8217Simulator
-from drivers.scanner.sim import Code, Pause, ScannerSimulator
+from drivers.scanner.sim import Code, Pause, ScannerSimulator, Step
 from drivers.simlink import PtyLink, TcpLink
 from kiosk.cli import COMMAND_MODULES
 from kiosk.commands import devices
@@ -114,7 +114,11 @@ def test_scale_read_names_an_absent_device(capsys: pytest.CaptureFixture[str]) -
 def test_scanner_listen_prints_each_scan_as_a_json_line(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    script = [Pause(0.5), Code("4006381333931", "]E0"), Code("0104012345678901\x1d10LOT")]
+    script: list[Step] = [
+        Pause(0.5),
+        Code("4006381333931", "]E0"),
+        Code("0104012345678901\x1d10LOT"),
+    ]
     with ScannerSimulator(PtyLink("scanner"), script=script, gap_s=0.05) as sim:
         argv = ["scanner", "listen", "--url", sim.url, "--count", "2", "--timeout", "10"]
         assert run(argv) == 0

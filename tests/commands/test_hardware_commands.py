@@ -16,7 +16,7 @@ from drivers.printer.receipt_reader import read_receipt
 from drivers.printer.sim import PtyPrinterSimulator, TcpPrinterSimulator
 from drivers.scale.events import ScaleStatus, Weight
 from drivers.scale.sim import ScaleModel, SicsSimulator, Toledo8217Simulator
-from drivers.scanner.sim import Code, Pause, ScannerSimulator
+from drivers.scanner.sim import Code, Pause, ScannerSimulator, Step
 from drivers.simlink import PtyLink, TcpLink
 from kiosk import cli
 from kiosk.commands import hardware
@@ -65,7 +65,7 @@ class Rig:
 
 @pytest.fixture
 def rig() -> Iterator[Rig]:
-    script = [Pause(0.3), Code(TEST_EAN13, "]E0")]
+    script: list[Step] = [Pause(0.3), Code(TEST_EAN13, "]E0")]
     with (
         ScannerSimulator(PtyLink("scanner"), script=script, repeat=True) as scanner,
         TcpPrinterSimulator() as printer,

@@ -95,7 +95,9 @@ def test_supervisor_refunds_part_then_the_rest_of_the_wechat_payment_once(store:
     assert "nothing left to refund" in again.stderr
     assert wechat_refunded(store) == wechat["paid_minor"]
     (after,) = listing(store)
-    left = {p["method"]: p["refundable_minor"] for p in after["payments"]}  # type: ignore[union-attr]
+    after_payments = after["payments"]
+    assert isinstance(after_payments, list)
+    left = {p["method"]: p["refundable_minor"] for p in after_payments}
     assert left["wechat"] == 0
 
 

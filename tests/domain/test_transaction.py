@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from fractions import Fraction
 
@@ -81,7 +82,7 @@ def priced(state: Transaction) -> PricedBasket:
     return price_basket(lines, NO_PROMOS, CTX)
 
 
-def run(events: list[Event]) -> tuple[Transaction, list[object]]:
+def run(events: Sequence[Event]) -> tuple[Transaction, list[object]]:
     state = INITIAL
     effects: list[object] = []
     for event in events:

@@ -10,7 +10,7 @@ import pytest
 from drivers.errors import TransportUrlError
 from drivers.scanner import Scan, SerialScanner, SerialScannerModel
 from drivers.scanner.framing import AimMode, Framing
-from drivers.scanner.sim import Code, Pause, ScannerSimulator
+from drivers.scanner.sim import Code, Pause, ScannerSimulator, Step
 from drivers.simlink import PtyLink, TcpLink
 from drivers.transport import Backoff, open_transport
 from tests.drivers.fdcheck import no_fd_leaks  # noqa: F401 - fixture
@@ -206,7 +206,7 @@ def test_several_serial_scanners_share_one_event_queue() -> None:
 
 
 def test_scripted_simulator_types_codes_at_wire_speed() -> None:
-    script = [Pause(0.2), Code("4006381333931", "]E0"), Code("96385074")]
+    script: list[Step] = [Pause(0.2), Code("4006381333931", "]E0"), Code("96385074")]
     sim = ScannerSimulator(PtyLink("s"), script=script, gap_s=0.01, realtime=True)
     try:
         with SerialScanner(sim.url, model=GENERIC) as scanner:

@@ -51,8 +51,8 @@ def test_card_totals_are_compared_with_the_terminals_end_of_day(
         stub = StubPaymentProvider(tmp_path / "stub.db")
         try:
             with ZvtTerminal(sim.url, currency=156) as terminal:
-                for code in ("6920909000014", "6920707000049"):
-                    checkout.scan(code)
+                for barcode in ("6920909000014", "6920707000049"):
+                    checkout.scan(barcode)
                     checkout.start_checkout()
                     assert checkout.pay(CardProvider(terminal)).status == "approved"
                     checkout.finish(printed=True)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TypedDict
 
 import pytest
 from hypothesis import given, settings
@@ -26,7 +27,15 @@ from kiosk.security.attendants import (
 )
 from kiosk.security.lockout_state import SharedLockout
 
-CHEAP = {"n": 2**4, "r": 1, "p": 1}  # fast hashes for property tests; format is the same
+
+class ScryptCost(TypedDict):
+    n: int
+    r: int
+    p: int
+
+
+# Fast hashes for property tests; the format is the same.
+CHEAP: ScryptCost = {"n": 2**4, "r": 1, "p": 1}
 
 
 def attendant(attendant_id: str, pin: str, role: Role = Role.ATTENDANT) -> Attendant:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
+from typing import Any
 
 from drivers.scale import ScaleStatus, Weight
 from kiosk.domain.transaction import AttendantReason
@@ -25,14 +26,16 @@ def test_basic_purchase_scan_pay_by_card_receipt(kiosk: Kiosk) -> None:
     ui = kiosk.ui
     assert ui.snap.screen is Screen.ATTRACT
     ui.tap_id("start")
-    assert ui.snap.screen is Screen.BASKET
+    snap = ui.snap
+    assert snap.screen is Screen.BASKET
     assert ui.find("pay").disabled  # nothing to pay for yet
     kiosk.lane.scan(TOAST)  # as the scanner delivers it
     ui.settle()
     assert [r["name"] for r in rows(kiosk)] == ["全麦吐司 400g"]
     assert ui.find("total").text == "合计  ¥12.90"
     ui.tap_id("pay")
-    assert ui.snap.screen is Screen.PAYMENT_CHOICE
+    snap = ui.snap
+    assert snap.screen is Screen.PAYMENT_CHOICE
     ui.tap_id("card")
     snap = ui.snap
     assert snap.screen is Screen.RECEIPT
@@ -40,7 +43,8 @@ def test_basic_purchase_scan_pay_by_card_receipt(kiosk: Kiosk) -> None:
     assert snap.receipt is not None
     assert list(kiosk.devices.printed) == [snap.receipt.tx_id]
     ui.tap_id("done")
-    assert ui.snap.screen is Screen.ATTRACT
+    snap = ui.snap
+    assert snap.screen is Screen.ATTRACT
 
 
 def test_produce_purchase_search_by_pinyin_and_weigh(kiosk: Kiosk) -> None:
@@ -64,13 +68,15 @@ def test_produce_purchase_search_by_pinyin_and_weigh(kiosk: Kiosk) -> None:
     kiosk.lane.feed_weight(Weight(1250, True, ScaleStatus.OK, time.time(), source="produce_scale"))
     ui.settle()
     ui.tap_text("香蕉")
-    assert ui.snap.screen is Screen.BASKET
+    snap = ui.snap
+    assert snap.screen is Screen.BASKET
     (row,) = rows(kiosk)
     assert row["detail"] == "1.250 千克 × ¥6.98/kg"
     assert row["amount"] == "¥8.73"
     ui.tap_id("pay")
     ui.tap_id("card")
-    assert ui.snap.screen is Screen.RECEIPT
+    snap = ui.snap
+    assert snap.screen is Screen.RECEIPT
 
 
 def test_age_restricted_item_blocks_until_an_attendant_approves(kiosk: Kiosk) -> None:
@@ -90,9 +96,11 @@ def test_age_restricted_item_blocks_until_an_attendant_approves(kiosk: Kiosk) ->
     assert overlay.shown
     ui.type_pin("1234", overlay.ids.pinpad)
     assert not overlay.shown
-    assert ui.snap.overlay is None
+    snap = ui.snap
+    assert snap.overlay is None
     ui.tap_id("pay")
-    assert ui.snap.screen is Screen.PAYMENT_CHOICE
+    snap = ui.snap
+    assert snap.screen is Screen.PAYMENT_CHOICE
 
 
 def test_declined_card_then_wechat_payment_code(kiosk: Kiosk) -> None:
@@ -107,11 +115,13 @@ def test_declined_card_then_wechat_payment_code(kiosk: Kiosk) -> None:
     assert ui.snap.screen is Screen.PAYMENT_CHOICE
     assert ui.find("failure").text == "上一次付款未成功，请重试或选择其他方式。"
     ui.tap_id("wechat")
-    assert ui.snap.screen is Screen.PAYING
+    snap = ui.snap
+    assert snap.screen is Screen.PAYING
     assert ui.find("prompt").text == "请向扫描器出示付款码"
     kiosk.lane.scan(WECHAT_CODE)
     ui.settle()
-    assert ui.snap.screen is Screen.RECEIPT
+    snap = ui.snap
+    assert snap.screen is Screen.RECEIPT
     assert [(m, s) for m, _, s in sims.ledger()] == [("card", "declined"), ("wechat", "approved")]
 
 
@@ -129,7 +139,8 @@ def test_power_cut_mid_basket_brings_the_basket_back(kivy_window: None, tmp_path
         assert second.ui.find("total").text == "合计  ¥16.40"
         second.ui.tap_id("pay")
         second.ui.tap_id("card")
-        assert second.ui.snap.screen is Screen.RECEIPT
+        snap = second.ui.snap
+        assert snap.screen is Screen.RECEIPT
     finally:
         second.close()
 
@@ -160,8 +171,8 @@ def test_remove_line_needs_attendant_pin_in_the_overlay(kiosk: Kiosk) -> None:
     kiosk.lane.scan(TOAST)
     ui.settle()
     (toast_row,) = [w for w in ui.visible_widgets() if getattr(w, "name", "") == "全麦吐司 400g"]
-    (remove,) = [b for b in _buttons(toast_row) if b.text == "删除"]  # type: ignore[attr-defined]
-    ui.tap(remove)  # type: ignore[arg-type]
+    (remove,) = [b for b in _buttons(toast_row) if b.text == "删除"]
+    ui.tap(remove)
     overlay = ui.find("overlay", ui.root)
     assert overlay.ids.reason.text == "删除商品：全麦吐司 400g"
     ui.type_pin("1234", overlay.ids.pinpad)
@@ -177,10 +188,10 @@ def test_large_text_mode_scales_text_not_targets(kiosk: Kiosk) -> None:
     assert ui.find("large").text == "标准字体"
 
 
-def _buttons(widget: object) -> list[object]:
+def _buttons(widget: Any) -> list[Any]:
     from kivy.uix.button import Button  # noqa: PLC0415
 
-    found: list[object] = []
+    found: list[Any] = []
     stack = [widget]
     while stack:
         w = stack.pop()
