@@ -26,3 +26,33 @@ def test_with_a_basket_the_panel_offers_cancel_and_no_refunds(kiosk: Kiosk) -> N
     assert not ui.find("cancel_basket").disabled
     assert ui.find("refund").disabled
     assert ui.find("refund").opacity == 0
+
+
+def test_hidden_actions_take_no_room_so_the_offered_ones_start_at_the_top(kiosk: Kiosk) -> None:
+    ui = kiosk.ui
+    ui.tap_id("staff")
+    ui.type_pin(SUPERVISOR_PIN, ui.find("login"))
+    ui.frames(3)  # layout
+    approve, cancel, reprint = ui.find("approve"), ui.find("cancel_basket"), ui.find("reprint")
+    assert approve.opacity == 0  # nothing to approve
+    assert cancel.opacity == 0  # no basket
+    column = reprint.parent
+    assert approve.parent is None  # out of the column
+    assert cancel.parent is None
+    # The first offered action sits at the top of its column (Kivy's y grows upwards).
+    assert reprint.top == column.top
+    assert reprint.top > ui.find("refund").top > ui.find("lane").top
+
+
+def test_roles_and_device_health_are_shown_in_the_chosen_language(kiosk: Kiosk) -> None:
+    ui = kiosk.ui
+    ui.tap_id("staff")
+    ui.type_pin(SUPERVISOR_PIN, ui.find("login"))
+    assert ui.find("who").text == "李强 Li Qiang（主管）"
+    (printer,) = (w.text for w in ui.find("devices").children)
+    assert printer == "● 小票打印机（模拟）：运行中"
+    assert ui.root is not None
+    ui.tap_id("lang", ui.root.ids.topbar)
+    assert ui.find("who").text == "李强 Li Qiang (supervisor)"
+    (printer,) = (w.text for w in ui.find("devices").children)
+    assert printer == "● Receipt printer (simulated): running"

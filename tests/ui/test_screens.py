@@ -140,5 +140,13 @@ def test_every_text_key_the_ui_and_lane_use_exists() -> None:
     flow = (UI.parent / "lane_flow.py").read_text("utf-8")
     used |= {f"notice.{k}" for k in re.findall(r"""_tell\(\s*["'](\w+)["']""", flow)}
     used |= {f"notice.{k}" for k in ("not_now", "internal_error", "lane_failed")}
+    # Identifiers shown by name (tr_name): every one the kiosk knows has a text.
+    from kiosk.device_config import ROLES  # noqa: PLC0415
+    from kiosk.device_health import DeviceState  # noqa: PLC0415
+    from kiosk.security.attendants import Role  # noqa: PLC0415
+
+    used |= {f"device.{role}" for role in ROLES}
+    used |= {f"device_state.{state.value}" for state in DeviceState}
+    used |= {f"role.{role.value}" for role in Role}
     assert len(used) > 60
     assert sorted(used - set(en)) == []

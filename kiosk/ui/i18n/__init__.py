@@ -34,3 +34,10 @@ def tr(locale: str, key: str, **params: object) -> str:
         return template.format(**params)
     except (KeyError, IndexError, ValueError):
         return template
+
+
+def tr_name(locale: str, kind: str, name: str) -> str:
+    """The shown name of an identifier (`kind.name`, e.g. a device role or an attendant's
+    role), or the identifier itself when the catalogue has none (a role added in a
+    store's config before the catalogues know it)."""
+    return catalogue(locale).get(f"{kind}.{name}", name)

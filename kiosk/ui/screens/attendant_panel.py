@@ -7,11 +7,13 @@ attendant's role lacks are hidden, not enforced, here.
 
 from __future__ import annotations
 
+from typing import Any
+
 from kivy.properties import BooleanProperty
 
 from kiosk.lane import Lane
 from kiosk.lane_view import LaneSnapshot, RefundView
-from kiosk.ui.i18n import tr
+from kiosk.ui.i18n import tr, tr_name
 from kiosk.ui.screens.base import KioskScreen
 from kiosk.ui.widgets import KioskLabel, TouchButton
 
@@ -28,6 +30,11 @@ _BUTTONS = {
 class AttendantPanelScreen(KioskScreen):
     logged_in = BooleanProperty(False)
 
+    def on_kv_post(self, base_widget: Any) -> None:
+        # kv ids are weak: these keep the actions alive while out of the column.
+        self._actions = [self.ids[button_id].__self__ for button_id in _BUTTONS]
+        self._filler = self.ids.filler.__self__
+
     def render(self, snap: LaneSnapshot) -> None:
         who = snap.attendant
         self.logged_in = who is not None
@@ -37,12 +44,10 @@ class AttendantPanelScreen(KioskScreen):
             if snap.pin_locked_s:
                 self.ids.who.text += "\n" + tr(locale, "panel.locked", seconds=snap.pin_locked_s)
         else:
-            self.ids.who.text = tr(locale, "panel.logged_in", name=who.name, role=who.role)
+            role = tr_name(locale, "role", who.role)
+            self.ids.who.text = tr(locale, "panel.logged_in", name=who.name, role=role)
         for button_id, permission in _BUTTONS.items():
-            button = self.ids[button_id]
-            allowed = who is not None and permission in who.permissions
-            button.disabled = not allowed
-            button.opacity = 1 if allowed else 0
+            self.ids[button_id].shown = who is not None and permission in who.permissions
         # What the lane would refuse in its state is not offered (it still checks).
         between_shoppers = snap.status in ("idle", "out_of_service")
         if snap.overlay is None:
@@ -60,6 +65,17 @@ class AttendantPanelScreen(KioskScreen):
             self.ids.refund.text = tr(locale, "panel.refund")
             self._render_lines(snap)
         self._render_devices(snap)
+        self._arrange_actions()
+
+    def _arrange_actions(self) -> None:
+        """Only the offered actions are in the column, in their order, from the top: a
+        hidden one would otherwise leave a gap."""
+        column = self.ids.actions
+        wanted = [button for button in self._actions if button.shown] + [self._filler]
+        if list(reversed(column.children)) != wanted:
+            column.clear_widgets()
+            for widget in wanted:
+                column.add_widget(widget)
 
     def _render_lines(self, snap: LaneSnapshot) -> None:
         box = self.ids.lines
@@ -75,8 +91,7 @@ class AttendantPanelScreen(KioskScreen):
             box.add_widget(button)
 
     def _hide(self, button_id: str) -> None:
-        self.ids[button_id].disabled = True
-        self.ids[button_id].opacity = 0
+        self.ids[button_id].shown = False  # and takes no room: the others move up
 
     def _render_refund(self, snap: LaneSnapshot, desk: RefundView) -> None:
         box = self.ids.lines
@@ -135,8 +150,19 @@ class AttendantPanelScreen(KioskScreen):
     def _render_devices(self, snap: LaneSnapshot) -> None:
         box = self.ids.devices
         box.clear_widgets()
+        locale = snap.locale
         for device in snap.devices:
+            state = tr_name(locale, "device_state", device.state)
+            if device.state == "running" and not device.connected:
+                state = tr(locale, "panel.device_disconnected")
+            line = tr(
+                locale,
+                "panel.device_line",
+                name=tr_name(locale, "device", device.role),
+                sim=tr(locale, "panel.simulated") if device.simulated else "",
+                state=state,
+            )
             mark = "●" if device.connected else "○"
-            sim = " (sim)" if device.simulated else ""
-            text = f"{mark} {device.role}{sim}: {device.state} {device.detail}".rstrip()
+            # The detail is the device's own words (a fault, a driver error): shown as is.
+            text = f"{mark} {line}  {device.detail}".rstrip()
             box.add_widget(KioskLabel(text=text, scale=0.8))
