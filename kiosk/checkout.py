@@ -70,6 +70,18 @@ from kiosk.store.promotions_file import PromotionsFile
 log = logging.getLogger(__name__)
 
 
+def line_id_for(position: int, unique: str) -> str:
+    """A basket line's id: its scan position (zero-padded, so ids sort in scan order)
+    and a unique part.
+
+    Pricing breaks ties between identical pieces by line id, never by basket order (so
+    the order of lines changes no total). With the position first, those ties follow
+    the scan: in "3 for 2" the third milk scanned is the free one, on every run and
+    every kiosk, instead of whichever line a random id happened to favour.
+    """
+    return f"{position:05d}-{unique}"
+
+
 @dataclass(frozen=True, slots=True)
 class ScanOutcome:
     """What one scan did, for the screen: a line added, a member recognised, or why not."""
@@ -321,7 +333,7 @@ class Checkout:
         label_price_minor: int | None = None,
     ) -> str:
         opening = self._session_opening()
-        line_id = self._new_id()
+        line_id = line_id_for(len(self._state.lines) + 1, self._new_id())
         added = ItemAdded(self._clock(), line_id, item, quantity, weight_g, label_price_minor)
         self._dispatch_all((*opening, added), price=True)
         return line_id

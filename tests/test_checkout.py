@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gc
 import itertools
+import random
 import threading
 from collections.abc import Iterator
 from datetime import datetime
@@ -50,6 +51,21 @@ def test_scans_build_a_priced_basket_with_the_multi_buy_explained(checkout: Chec
     discounts = [d for line in priced.lines for d in line.discounts]
     assert [d.rule_id for d in discounts] == ["MILK-3FOR2"]
     assert discounts[0].amount_minor == 350
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_in_a_multi_buy_the_last_scanned_of_identical_items_is_the_free_one(
+    store: KioskConfig, seed: int
+) -> None:
+    rng = random.Random(seed)  # ids as random as a kiosk's uuids, different each run
+    checkout = open_checkout(store, clock=lambda: NOW, ids=lambda: f"{rng.getrandbits(64):016x}")
+    try:
+        added = [checkout.scan(MILK).line_id for _ in range(3)]
+        assert len(set(added)) == 3
+        saving = {line.line_id: line.discount_minor for line in checkout.priced().lines}
+        assert [saving[line_id] for line_id in added] == [0, 0, 350]
+    finally:
+        checkout.close()
 
 
 def test_deli_label_adds_the_weighed_line_at_the_label_price(checkout: Checkout) -> None:
