@@ -237,8 +237,14 @@ def produce_tile(item: Item, locale: str) -> ProduceTile:
     )
 
 
+#: The character that stands for a hidden digit on screen (phone numbers, PINs): the
+#: asterisk, as in the "139****8000" shoppers know, and in every font (the bullet U+2022
+#: is not in WenQuanYi Zen Hei and showed as empty boxes).
+MASK = "*"
+
+
 def mask_phone(digits: str) -> str:
     """A phone number as shown while typed: all but the last 4 digits hidden."""
     if len(digits) <= 4:
         return digits
-    return "•" * (len(digits) - 4) + digits[-4:]
+    return MASK * (len(digits) - 4) + digits[-4:]
