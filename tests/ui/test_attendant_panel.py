@@ -56,3 +56,11 @@ def test_roles_and_device_health_are_shown_in_the_chosen_language(kiosk: Kiosk) 
     assert ui.find("who").text == "李强 Li Qiang (supervisor)"
     (printer,) = (w.text for w in ui.find("devices").children)
     assert printer == "● Receipt printer (simulated): running"
+
+
+def test_device_health_is_shown_only_after_a_login(kiosk: Kiosk) -> None:
+    ui = kiosk.ui
+    ui.tap_id("staff")
+    assert ui.find("devices").children == []
+    ui.type_pin(SUPERVISOR_PIN, ui.find("login"))
+    assert len(ui.find("devices").children) == 1

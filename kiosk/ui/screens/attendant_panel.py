@@ -39,8 +39,8 @@ class AttendantPanelScreen(KioskScreen):
         who = snap.attendant
         self.logged_in = who is not None
         locale = snap.locale
-        if who is None:
-            self.ids.who.text = tr(locale, "panel.login")
+        if who is None:  # the PIN pad asks for the PIN; device health waits for a login
+            self.ids.who.text = tr(locale, "panel.title")
             if snap.pin_locked_s:
                 self.ids.who.text += "\n" + tr(locale, "panel.locked", seconds=snap.pin_locked_s)
         else:
@@ -150,6 +150,8 @@ class AttendantPanelScreen(KioskScreen):
     def _render_devices(self, snap: LaneSnapshot) -> None:
         box = self.ids.devices
         box.clear_widgets()
+        if snap.attendant is None:
+            return
         locale = snap.locale
         for device in snap.devices:
             state = tr_name(locale, "device_state", device.state)
