@@ -6,10 +6,12 @@ import time
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from drivers.scale import ScaleStatus, Weight
 from kiosk.domain.transaction import AttendantReason
 from kiosk.lane_view import Screen
-from kiosk.ui.env import SMALL
+from kiosk.ui.env import FULL_HD, SMALL, DisplayProfile
 from tests.ui.conftest import Kiosk
 
 MILK = "6920101000010"
@@ -264,3 +266,26 @@ def test_basket_lists_lines_in_scan_order_newest_last_highlighted_and_in_view(
     _, row_bottom = view.to_window(view.x, view.y)
     assert bottom - 1 <= row_bottom
     assert row_bottom + view.height <= bottom + rv.height + 1
+
+
+@pytest.mark.parametrize("profile", [SMALL, FULL_HD], ids=["800x480@7in", "1920x1080@21.5in"])
+def test_a_short_basket_starts_at_the_top_of_the_list_also_after_the_overlay(
+    kivy_window: None, tmp_path: Path, profile: DisplayProfile
+) -> None:
+    kiosk = Kiosk(tmp_path / "store", profile).start()
+    try:
+        ui = kiosk.ui
+        kiosk.lane.scan(TOAST)  # from the attract screen: the basket screen is built now
+        kiosk.lane.scan(BEER)  # the attendant-required overlay covers the basket
+        ui.wait_for(lambda s: len(s.lines) == 2)
+        ui.type_pin("1234", ui.find("pinpad"))  # approved: the overlay closes
+        ui.frames(120)  # two seconds: the list has settled wherever it goes
+        rv = ui.find("lines")
+        first_id = ui.snap.lines[0].line_id
+        first = next(v for v in rv.layout_manager.children if v.line_id == first_id)
+        _, list_bottom = rv.to_window(rv.x, rv.y)
+        _, row_bottom = first.to_window(first.x, first.y)
+        # Kivy's y grows upwards: the first row's top is the list's top, not lower down.
+        assert abs((row_bottom + first.height) - (list_bottom + rv.height)) <= 1
+    finally:
+        kiosk.close()

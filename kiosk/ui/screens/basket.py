@@ -37,6 +37,13 @@ class BasketList(RecycleView):
     keeps its colour: it shows there is more to scroll, and it does not animate.
     """
 
+    def show_newest(self, rows: int) -> None:
+        """Scroll to the newest (last) row once the rows overflow the list; until then
+        the rows start at the top. (Left at the bottom, a short list sank to the bottom
+        of the screen after the attendant overlay closed: rows under empty space.)"""
+        row_height = self.layout_manager.default_size[1]
+        self.scroll_y = 0 if rows * row_height > self.height else 1
+
     def _bind_inactive_bar_color(self, *_args: Any) -> None:
         # Replaces Kivy 2.3's ScrollView method (scheduled by `update_from_scroll`),
         # which starts the fade `Animation` of `_bar_color` to `bar_inactive_color`.
@@ -74,5 +81,6 @@ def row_data(snap: LaneSnapshot) -> list[dict[str, object]]:
 
 class BasketScreen(KioskScreen):
     def render(self, snap: LaneSnapshot) -> None:
-        self.ids.lines.data = row_data(snap)
-        self.ids.lines.scroll_y = 0  # the bottom: the newest line, where the shopper looks
+        lines: BasketList = self.ids.lines
+        lines.data = row_data(snap)
+        lines.show_newest(len(snap.lines))  # where the shopper looks
