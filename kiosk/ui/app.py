@@ -79,7 +79,7 @@ def load_rules() -> None:
 
 class KioskApp(App):
     lang = StringProperty("zh_CN")
-    mm = NumericProperty(5.0)  # pixels per millimetre of the configured display
+    mm = NumericProperty(5.0)  # pixels per layout millimetre (DisplayProfile.layout_scale)
     fmm = NumericProperty(5.0)  # the same for text: larger in large-text mode
     large_text = BooleanProperty(False)
     snap = ObjectProperty(None, allownone=True)
@@ -89,8 +89,8 @@ class KioskApp(App):
         self.lane = lane
         self.profile = profile
         self.title = "Kiosk"
-        self.mm = profile.px_per_mm
-        self.fmm = profile.px_per_mm
+        self.mm = profile.px_per_mm * profile.layout_scale  # pixels per layout millimetre
+        self.fmm = self.mm
         self._font = font
         self._pending: LaneSnapshot | None = None
         self._render_trigger = Clock.create_trigger(self._render_pending, 0)

@@ -32,6 +32,17 @@ class DisplayProfile:
     def px_per_mm(self) -> float:
         return self.dpi / 25.4
 
+    @property
+    def layout_scale(self) -> float:
+        """How many physical millimetres one layout millimetre is on this screen.
+
+        The layout is drawn in millimetres (touch targets >= 9 mm anywhere), sized for a
+        7" panel read from ~35 cm. A larger screen is read from further away (a 21.5"
+        monitor from ~55 cm), so the same angle needs bigger text and buttons: 1.0 up to
+        7", growing linearly to 1.5 at 21.5", at most 1.6.
+        """
+        return min(1.6, max(1.0, 1.0 + (self.diagonal_in - 7.0) / 29.0))
+
     @classmethod
     def parse(cls, text: str) -> DisplayProfile:
         """`800x480@7` (width x height @ diagonal inches)."""

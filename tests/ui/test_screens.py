@@ -48,7 +48,7 @@ def test_every_touch_target_is_at_least_9mm(
                 self.driver.tap_id("large", self.driver.root.ids.topbar)  # type: ignore[union-attr]
 
     try:
-        assert kiosk.ui.app.mm == pytest.approx(profile.px_per_mm)
+        assert kiosk.ui.app.mm == pytest.approx(profile.px_per_mm * profile.layout_scale)
         Checking(kiosk.ui, kiosk.demo, tmp_path / "unused").run()
     finally:
         kiosk.close()
