@@ -18,7 +18,8 @@ class ProduceTileButton(TouchButton):
     item_id = StringProperty("")
     image = StringProperty("")
     initial = StringProperty("")
-    caption = StringProperty("")
+    caption = StringProperty("")  # the name: one line, shortened with … if too long
+    price = StringProperty("")
 
 
 def weight_text(weight: WeightView | None, locale: str) -> str:
@@ -34,7 +35,8 @@ def tile_data(snap: LaneSnapshot) -> list[dict[str, object]]:
             "item_id": tile.item_id,
             "image": tile.image if tile.image and Path(tile.image).is_file() else "",
             "initial": tile.name[:1],
-            "caption": f"{tile.name}\n{tile.price}",
+            "caption": tile.name,
+            "price": tile.price,
             "text": "",
         }
         for tile in snap.produce
