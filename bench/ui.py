@@ -97,6 +97,25 @@ class BenchError(RuntimeError):
     """The UI did not do what the bench drove it to do; the figures would be meaningless."""
 
 
+# A child process reports to this one in a line of its standard output: a marker, then JSON.
+def _report(marker: str, figures: object) -> None:
+    print(marker + json.dumps(figures), flush=True)
+
+
+def _reported(marker: str, output: str) -> Any:
+    """The JSON of the last line of `output` that starts with `marker`, or None."""
+    found = None
+    for line in output.splitlines():
+        if line.startswith(marker):
+            found = json.loads(line[len(marker) :])
+    return found
+
+
+def _offscreen_env() -> dict[str, str]:
+    """The environment of a child that opens a Kivy window: SDL's offscreen driver."""
+    return dict(os.environ, SDL_VIDEODRIVER="offscreen")
+
+
 # ---------------------------------------------------------------- cold start
 
 
@@ -121,7 +140,7 @@ def cold_start(runs: int, display: str, store: Path, *, timeout_s: float = 60.0)
 
 
 def _start_once(data_dir: Path, display: str, timeout_s: float) -> dict[str, float]:
-    env = dict(os.environ, SDL_VIDEODRIVER="offscreen")
+    env = _offscreen_env()
     cmd = [sys.executable, "-m", "bench.ui", "--child-cold-start", str(data_dir)]
     cmd += ["--display", display, "--child-limit", str(timeout_s / 2)]
     with tempfile.TemporaryFile() as err:
@@ -137,10 +156,7 @@ def _start_once(data_dir: Path, display: str, timeout_s: float) -> dict[str, flo
             raise BenchError(f"kiosk start did not finish within {timeout_s} s") from None
         err.seek(0)
         stderr = err.read().decode("utf-8", "replace")
-    marks = None
-    for line in out.decode("utf-8", "replace").splitlines():
-        if line.startswith(FIRST_FRAME):
-            marks = json.loads(line[len(FIRST_FRAME) :])
+    marks = _reported(FIRST_FRAME, out.decode("utf-8", "replace"))
     if proc.returncode != 0 or marks is None:
         raise BenchError(
             f"kiosk start exited {proc.returncode} without a first frame: {stderr[-2000:]}"
@@ -182,7 +198,7 @@ def _hook_first_frame(marks: dict[str, float], limit_s: float) -> None:
             return
         marks["first_screen"] = now
         window.unbind(on_flip=on_flip)
-        print(FIRST_FRAME + json.dumps(marks), flush=True)
+        _report(FIRST_FRAME, marks)
         app.stop()
 
     def attach(_dt: float) -> bool:
@@ -266,10 +282,11 @@ class PaymentSimulatorProcess:
             raise BenchError(f"payment simulators not ready within {timeout_s} s") from None
         finally:
             reader.join(timeout=1)
-        if not line.startswith(SIMULATORS_READY):
+        urls = _reported(SIMULATORS_READY, line)
+        if urls is None:
             self.close()
             raise BenchError(f"payment simulators did not start (exit {self.proc.poll()})")
-        self.urls: dict[str, str] = json.loads(line[len(SIMULATORS_READY) :])
+        self.urls: dict[str, str] = urls
 
     def payment_config(self, base: Any) -> Any:
         """`base` ([payment] of the demo config) pointed at the simulators."""
@@ -314,7 +331,7 @@ def _simulators_child(data_dir: Path) -> int:
             "provider": simulators.provider_url,
             "credentials": str(credentials),
         }
-        print(SIMULATORS_READY + json.dumps(urls), flush=True)
+        _report(SIMULATORS_READY, urls)
         sys.stdin.read()
     finally:
         simulators.close()
@@ -583,15 +600,20 @@ REFERENCE_RSS = "bench-ui-reference-rss "
 
 def reference_rss(display: str, *, timeout_s: float = 120.0) -> dict[str, float]:
     """RSS of the reference app, run in a fresh child process like the kiosk's cold start."""
-    env = dict(os.environ, SDL_VIDEODRIVER="offscreen")
     cmd = [sys.executable, "-m", "bench.ui", "--child-reference", "--display", display]
     proc = subprocess.run(  # noqa: PLW1510 - the exit status is checked below, with output
-        cmd, cwd=ROOT, env=env, stdin=subprocess.DEVNULL, capture_output=True, timeout=timeout_s
+        cmd,
+        cwd=ROOT,
+        env=_offscreen_env(),
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        timeout=timeout_s,
     )
-    for line in proc.stdout.decode("utf-8", "replace").splitlines():
-        if line.startswith(REFERENCE_RSS) and proc.returncode == 0:
-            figures: dict[str, float] = json.loads(line[len(REFERENCE_RSS) :])
-            return figures
+    figures: dict[str, float] | None = _reported(
+        REFERENCE_RSS, proc.stdout.decode("utf-8", "replace")
+    )
+    if proc.returncode == 0 and figures is not None:
+        return figures
     raise BenchError(
         f"reference app exited {proc.returncode} without its RSS:"
         f" {proc.stderr.decode('utf-8', 'replace')[-2000:]}"
@@ -623,7 +645,7 @@ def _reference_child(display: str) -> int:
         for _ in range(REFERENCE_FRAMES):
             EventLoop.idle()
         figures = {"rss_mb": _mb(_settled_rss()), "gl_driver_libs_mb": _mb(gl_driver_rss_bytes())}
-        print(REFERENCE_RSS + json.dumps(figures), flush=True)
+        _report(REFERENCE_RSS, figures)
     return 0
 
 
